@@ -1,0 +1,26 @@
+"""reludyn: the population landscape of two-layer ReLU teacher-student networks.
+
+Student g(x; W) = Σ_j relu(w_jᵀx) with rows W (K, d), teacher rows V (M, d),
+x ~ N(0, I_d), per-sample loss J(W) = ½ E[(g(x; W) − g(x; V))²] (Tian, ICML 2017;
+the paper's N-sample sums carry an extra factor N).
+
+Importing compiles nothing: kernels compile on first call and are cached on disk.
+"""
+from ._version import __version__
+from .landscape import DeadRowError, dead_rows, grad, hessian, loss, loss_and_grad
+from .newton import PolishResult, newton_polish
+from .problem import Problem, symmetric_saddle_x
+
+__all__ = [
+    "__version__",
+    "Problem",
+    "symmetric_saddle_x",
+    "loss",
+    "grad",
+    "hessian",
+    "loss_and_grad",
+    "dead_rows",
+    "DeadRowError",
+    "newton_polish",
+    "PolishResult",
+]

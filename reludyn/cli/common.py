@@ -1,0 +1,62 @@
+"""Options shared by commands: how to describe the problem (teacher and K)."""
+from __future__ import annotations
+
+import argparse
+
+from ..problem import Problem
+
+
+def positive_int_arg(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def nonneg_int_arg(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
+    return v
+
+
+def positive_float_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return v
+
+
+def add_problem_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("problem")
+    g.add_argument("--teacher", choices=["orthonormal", "gaussian", "file"], default="orthonormal",
+                   help="teacher rows: first M rows of I_d, i.i.d. N(0,1) (seeded by "
+                        "--teacher-seed), or read from --teacher-file (default: orthonormal)")
+    g.add_argument("--teacher-file", help=".npy/.csv/.json file of teacher rows (with --teacher file)")
+    g.add_argument("--teacher-seed", type=nonneg_int_arg, default=0, help="seed of a gaussian teacher")
+    g.add_argument("-K", type=positive_int_arg, help="student rows (default M)")
+    g.add_argument("-M", type=positive_int_arg, help="teacher rows (default d, or 2)")
+    g.add_argument("-d", type=positive_int_arg, help="input dimension (default M)")
+
+
+def problem_from_args(args: argparse.Namespace) -> Problem:
+    if args.teacher == "file":
+        if not args.teacher_file:
+            raise ValueError("--teacher file needs --teacher-file PATH")
+        return Problem.from_file(args.teacher_file, K=args.K)
+    if args.teacher_file:
+        raise ValueError("--teacher-file is only used with --teacher file")
+    M = args.M or args.d or 2
+    d = args.d or M
+    if args.teacher == "orthonormal":
+        return Problem.orthonormal(M, d, K=args.K or M)
+    return Problem.gaussian(M, d, K=args.K or M, seed=args.teacher_seed)

@@ -1,0 +1,94 @@
+"""Public population loss, gradient and Hessian (validated wrappers around the kernels).
+
+Convention: per-sample loss J(W) = ½ E_x[(Σ_j relu(w_jᵀx) − Σ_m relu(v_mᵀx))²],
+x ~ N(0, I_d) (the paper's sums over N samples carry an extra factor N).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from .validation import student_weights, teacher_matrix
+
+
+class DeadRowError(ValueError):
+    """Raised where J is not twice differentiable because a student row is zero."""
+
+    def __init__(self, rows, batch_index=None):
+        self.rows = list(rows)
+        self.batch_index = batch_index
+        where = "" if batch_index is None else f" in batch item {batch_index}"
+        super().__init__(
+            f"student rows {self.rows}{where} are zero (dead): J is not twice differentiable "
+            "there; the Hessian is undefined (treat dead rows separately)"
+        )
+
+
+def dead_rows(W, tol: float = 0.0) -> list[int] | list[list[int]]:
+    """Indices of student rows with norm <= tol; per item for a batch (B, K, d)."""
+    arr = np.asarray(W, dtype=np.float64)
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"W must have shape (K, d) or (B, K, d), got shape {arr.shape}")
+    norms = np.linalg.norm(arr, axis=-1)
+    if arr.ndim == 2:
+        return np.flatnonzero(norms <= tol).tolist()
+    return [np.flatnonzero(n <= tol).tolist() for n in norms]
+
+
+def loss(W, V) -> float | np.ndarray:
+    """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
+    V = teacher_matrix(V)
+    Ws, batch = student_weights(W, V.shape[1])
+    if not batch:
+        return float(kernels.loss_kernel(Ws[0], V))
+    out = np.empty(Ws.shape[0])
+    kernels.loss_batch_kernel(Ws, V, out)
+    return out
+
+
+def grad(W, V) -> np.ndarray:
+    """Population gradient ∇_W J, same shape as W ((K, d) or (B, K, d)).
+
+    The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
+    """
+    V = teacher_matrix(V)
+    Ws, batch = student_weights(W, V.shape[1])
+    out = np.empty_like(Ws)
+    if batch:
+        kernels.grad_batch_kernel(Ws, V, out)
+        return out
+    kernels.grad_kernel(Ws[0], V, out[0])
+    return out[0]
+
+
+def loss_and_grad(W, V) -> tuple[float | np.ndarray, np.ndarray]:
+    """(J, ∇J) from one fused kernel; shapes as in :func:`loss` and :func:`grad`."""
+    V = teacher_matrix(V)
+    Ws, batch = student_weights(W, V.shape[1])
+    G = np.empty_like(Ws)
+    if batch:
+        L = np.empty(Ws.shape[0])
+        kernels.loss_grad_batch_kernel(Ws, V, G, L)
+        return L, G
+    te = kernels.teacher_energy_kernel(V)
+    return float(kernels.loss_grad_kernel(Ws[0], V, G[0], te)), G[0]
+
+
+def hessian(W, V) -> np.ndarray:
+    """Analytic Hessian of J with W flattened row-major: (K·d, K·d), or (B, K·d, K·d).
+
+    Raises :class:`DeadRowError` (a ValueError) naming the zero rows, where J is
+    not twice differentiable.
+    """
+    V = teacher_matrix(V)
+    Ws, batch = student_weights(W, V.shape[1])
+    for i, rows in enumerate(dead_rows(Ws)):
+        if rows:
+            raise DeadRowError(rows, i if batch else None)
+    B, K, d = Ws.shape
+    out = np.empty((B, K * d, K * d))
+    if batch:
+        kernels.hessian_batch_kernel(Ws, V, out)
+        return out
+    kernels.hessian_kernel(Ws[0], V, out[0])
+    return out[0]
