@@ -8,7 +8,16 @@ Importing compiles nothing: kernels compile on first call and are cached on disk
 """
 from ._version import __version__
 from .landscape import DeadRowError, dead_rows, grad, hessian, loss, loss_and_grad
+from .montecarlo import MCEstimate, mc_gating, mc_grad, mc_loss
 from .newton import PolishResult, newton_polish
+from .paper import (
+    NormalEquation,
+    L_function,
+    angle_matrices,
+    gating_expectation,
+    normal_equation,
+    normal_equation_residual,
+)
 from .problem import Problem, symmetric_saddle_x
 
 __all__ = [
@@ -23,4 +32,14 @@ __all__ = [
     "DeadRowError",
     "newton_polish",
     "PolishResult",
+    "gating_expectation",
+    "angle_matrices",
+    "normal_equation",
+    "normal_equation_residual",
+    "NormalEquation",
+    "L_function",
+    "mc_loss",
+    "mc_grad",
+    "mc_gating",
+    "MCEstimate",
 ]
