@@ -13,7 +13,7 @@ import sys
 
 from .._version import __version__
 
-COMMANDS = ["check"]
+COMMANDS = ["check", "reproduce"]
 
 
 class CLIError(Exception):
