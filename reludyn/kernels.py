@@ -30,16 +30,6 @@ _NEAR_PARALLEL = 0.9
 
 
 @njit(cache=True)
-def _norms(X, out):
-    n, d = X.shape
-    for i in range(n):
-        acc = 0.0
-        for t in range(d):
-            acc += X[i, t] * X[i, t]
-        out[i] = math.sqrt(acc)
-
-
-@njit(cache=True)
 def _unit_rows(X, nrm, E):
     n, d = X.shape
     for i in range(n):
@@ -53,41 +43,52 @@ def _unit_rows(X, nrm, E):
 
 
 @njit(cache=True)
-def _cross_gram(W, V, out):
-    """out[j, m] = w_j · v_m, accumulated column-wise so the inner loop vectorizes."""
+def _rows_gram(W, V):
+    """Norms of all rows of [W; V] (K + M,) and inner products w_j · [W; V]_k (K, K + M).
+
+    Accumulated over a transposed copy so the inner loop is contiguous and
+    vectorizes without reassociating a reduction.
+    """
     K, d = W.shape
     M = V.shape[0]
-    VT = np.empty((d, M))
+    n = K + M
+    XT = np.empty((d, n))
+    for j in range(K):
+        for t in range(d):
+            XT[t, j] = W[j, t]
     for m in range(M):
         for t in range(d):
-            VT[t, m] = V[m, t]
-    for j in range(K):
-        for m in range(M):
-            out[j, m] = 0.0
-    for j in range(K):
-        for t in range(d):
-            x = W[j, t]
-            for m in range(M):
-                out[j, m] += x * VT[t, m]
+            XT[t, K + m] = V[m, t]
+    gram = np.zeros((K, n))
+    sq = np.zeros(n)
+    for t in range(d):
+        for k in range(n):
+            sq[k] += XT[t, k] * XT[t, k]
+        for j in range(K):
+            x = XT[t, j]
+            for k in range(n):
+                gram[j, k] += x * XT[t, k]
+    for k in range(n):
+        sq[k] = math.sqrt(sq[k])
+    return sq, gram
 
 
 @njit(cache=True)
-def _angle(Eu, i, Ev, k, dot, a, b):
-    """Return (cos θ, sin θ, θ) between row i of Eu and row k of Ev.
-
-    ``dot`` is the raw inner product of the unnormalized rows with norms a, b.
-    """
+def _angle(U, i, a, Y, k, b, dot):
+    """(cos θ, sin θ, θ) between row i of U (norm a) and row k of Y (norm b), given their dot."""
     c = dot / (a * b)
     if c > 1.0:
         c = 1.0
     elif c < -1.0:
         c = -1.0
     if abs(c) <= _NEAR_PARALLEL:
-        s = math.sqrt(1.0 - c * c)
-        return c, s, math.acos(c)
+        return c, math.sqrt(1.0 - c * c), math.acos(c)
+    # sin θ = |e_y − c e_u| avoids the cancellation in sqrt(1 − c²)
     acc = 0.0
-    for t in range(Eu.shape[1]):
-        q = Ev[k, t] - c * Eu[i, t]
+    ia = 1.0 / a
+    ib = 1.0 / b
+    for t in range(U.shape[1]):
+        q = Y[k, t] * ib - c * U[i, t] * ia
         acc += q * q
     s = math.sqrt(acc)
     return c, s, math.atan2(s, c)
@@ -103,18 +104,13 @@ def geometry(W, V):
     """
     K, d = W.shape
     M = V.shape[0]
-    a = np.empty(K)
-    b = np.empty(M)
-    _norms(W, a)
-    _norms(V, b)
+    nrm, gram = _rows_gram(W, V)
+    a = nrm[:K].copy()
+    b = nrm[K:].copy()
     EW = np.empty((K, d))
     EV = np.empty((M, d))
     _unit_rows(W, a, EW)
     _unit_rows(V, b, EV)
-    gww = np.empty((K, K))
-    gwv = np.empty((K, M))
-    _cross_gram(W, W, gww)
-    _cross_gram(W, V, gwv)
     cww = np.ones((K, K))
     sww = np.zeros((K, K))
     tww = np.zeros((K, K))
@@ -127,7 +123,7 @@ def geometry(W, V):
         for k in range(j + 1, K):
             if a[k] == 0.0:
                 continue
-            c, s, th = _angle(EW, j, EW, k, gww[j, k], a[j], a[k])
+            c, s, th = _angle(W, j, a[j], W, k, a[k], gram[j, k])
             cww[j, k] = c
             cww[k, j] = c
             sww[j, k] = s
@@ -137,7 +133,7 @@ def geometry(W, V):
         for m in range(M):
             if b[m] == 0.0:
                 continue
-            c, s, th = _angle(EW, j, EV, m, gwv[j, m], a[j], b[m])
+            c, s, th = _angle(W, j, a[j], V, m, b[m], gram[j, K + m])
             cwv[j, m] = c
             swv[j, m] = s
             twv[j, m] = th
@@ -148,22 +144,17 @@ def geometry(W, V):
 def _teacher_energy(V):
     """½ Σ_{m,n} κ(v_m, v_n): the loss's constant term."""
     M = V.shape[0]
-    b = np.empty(M)
-    _norms(V, b)
-    EV = np.empty(V.shape)
-    _unit_rows(V, b, EV)
-    g = np.empty((M, M))
-    _cross_gram(V, V, g)
+    nrm, gram = _rows_gram(V, V[:0])
     tot = 0.0
     for m in range(M):
-        tot += 0.5 * math.pi * b[m] * b[m]
-        if b[m] == 0.0:
+        tot += 0.5 * math.pi * nrm[m] * nrm[m]
+        if nrm[m] == 0.0:
             continue
         for n in range(m + 1, M):
-            if b[n] == 0.0:
+            if nrm[n] == 0.0:
                 continue
-            c, s, th = _angle(EV, m, EV, n, g[m, n], b[m], b[n])
-            tot += b[m] * b[n] * (s + (math.pi - th) * c)
+            c, s, th = _angle(V, m, nrm[m], V, n, nrm[n], gram[m, n])
+            tot += nrm[m] * nrm[n] * (s + (math.pi - th) * c)
     return tot / TWO_PI
 
 
@@ -184,34 +175,6 @@ def _loss_from_geometry(a, b, cww, sww, tww, cwv, swv, twv, teacher_energy):
 
 
 @njit(cache=True)
-def _grad_from_geometry(W, V, a, b, EW, sww, tww, swv, twv, G):
-    """∇_{w_j} J = Σ_k ∂κ(w_j, w_k)/∂w_j − Σ_m ∂κ(w_j, v_m)/∂w_j; zero for dead rows."""
-    K, d = W.shape
-    M = V.shape[0]
-    for j in range(K):
-        for t in range(d):
-            G[j, t] = 0.0
-        if a[j] == 0.0:
-            continue  # relu'(0) = 0: a dead row receives no gradient
-        radial = 0.0
-        for k in range(K):
-            if k == j:
-                coef = math.pi
-            else:
-                coef = math.pi - tww[j, k]
-                radial += a[k] * sww[j, k]
-            for t in range(d):
-                G[j, t] += coef * W[k, t]
-        for m in range(M):
-            coef = math.pi - twv[j, m]
-            radial -= b[m] * swv[j, m]
-            for t in range(d):
-                G[j, t] -= coef * V[m, t]
-        for t in range(d):
-            G[j, t] = (G[j, t] + radial * EW[j, t]) / TWO_PI
-
-
-@njit(cache=True)
 def loss_kernel(W, V):
     """J(W) for one student (K, d) and teacher (M, d)."""
     a, b, EW, EV, cww, sww, tww, cwv, swv, twv = geometry(W, V)
@@ -219,18 +182,72 @@ def loss_kernel(W, V):
 
 
 @njit(cache=True)
+def _fused_loss_grad(W, V, G, teacher_energy):
+    """Write ∇J(W) into G (K, d); return J(W) (teacher_energy = ½Σκ(v_m, v_n) supplied).
+
+    The optimizers' hot path: one pass over the pairs, no geometry arrays.
+    """
+    K, d = W.shape
+    M = V.shape[0]
+    nrm, gram = _rows_gram(W, V)
+    coef = np.empty((K, K + M))  # coefficient of row k of [W; V] in 2π ∇_{w_j} J
+    rad = np.zeros(K)  # coefficient of e_j
+    ww = 0.0
+    wv = 0.0
+    for j in range(K):
+        coef[j, j] = math.pi
+        aj = nrm[j]
+        ww += 0.5 * math.pi * aj * aj
+        for k in range(j + 1, K):
+            ak = nrm[k]
+            if aj == 0.0 or ak == 0.0:
+                coef[j, k] = math.pi  # multiplies a zero row, or row j is dead
+                coef[k, j] = math.pi
+                continue
+            c, s, th = _angle(W, j, aj, W, k, ak, gram[j, k])
+            coef[j, k] = math.pi - th
+            coef[k, j] = math.pi - th
+            rad[j] += ak * s
+            rad[k] += aj * s
+            ww += aj * ak * (s + (math.pi - th) * c)
+        for m in range(M):
+            bm = nrm[K + m]
+            if aj == 0.0 or bm == 0.0:
+                coef[j, K + m] = 0.0
+                continue
+            c, s, th = _angle(W, j, aj, V, m, bm, gram[j, K + m])
+            coef[j, K + m] = th - math.pi
+            rad[j] -= bm * s
+            wv += aj * bm * (s + (math.pi - th) * c)
+    for j in range(K):
+        for t in range(d):
+            G[j, t] = 0.0
+        if nrm[j] == 0.0:
+            continue  # relu'(0) = 0: a dead row receives no gradient
+        for k in range(K):
+            f = coef[j, k]
+            for t in range(d):
+                G[j, t] += f * W[k, t]
+        for m in range(M):
+            f = coef[j, K + m]
+            for t in range(d):
+                G[j, t] += f * V[m, t]
+        f = rad[j] / nrm[j]
+        for t in range(d):
+            G[j, t] = (G[j, t] + f * W[j, t]) / TWO_PI
+    return (ww - wv) / TWO_PI + teacher_energy
+
+
+@njit(cache=True)
 def grad_kernel(W, V, G):
-    """Write ∇J(W) into G (K, d)."""
-    a, b, EW, EV, cww, sww, tww, cwv, swv, twv = geometry(W, V)
-    _grad_from_geometry(W, V, a, b, EW, sww, tww, swv, twv, G)
+    """Write ∇J(W) (K, d) into G; the gradient of a zero row is 0."""
+    _fused_loss_grad(W, V, G, 0.0)
 
 
 @njit(cache=True)
 def loss_grad_kernel(W, V, G, teacher_energy):
-    """Write ∇J(W) into G and return J(W); ``teacher_energy`` is ½Σκ(v_m, v_n), precomputed once."""
-    a, b, EW, EV, cww, sww, tww, cwv, swv, twv = geometry(W, V)
-    _grad_from_geometry(W, V, a, b, EW, sww, tww, swv, twv, G)
-    return _loss_from_geometry(a, b, cww, sww, tww, cwv, swv, twv, teacher_energy)
+    """Write ∇J(W) into G and return J(W); ``teacher_energy`` = teacher_energy_kernel(V), precomputed once."""
+    return _fused_loss_grad(W, V, G, teacher_energy)
 
 
 @njit(cache=True)
@@ -323,3 +340,44 @@ def hessian_batch_kernel(Ws, V, out):
 @njit(cache=True)
 def teacher_energy_kernel(V):
     return _teacher_energy(V)
+
+
+@njit(cache=True)
+def scan_inputs(Wflat, V):
+    """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row.
+
+    Lets the public wrappers skip NumPy-level checks on the fast path; on a
+    nonzero code they rerun the detailed Python validation to name the problem.
+    """
+    for i in range(Wflat.shape[0]):
+        if not math.isfinite(Wflat[i]):
+            return 1
+    M, d = V.shape
+    for m in range(M):
+        nz = False
+        for t in range(d):
+            x = V[m, t]
+            if not math.isfinite(x):
+                return 2
+            if x != 0.0:
+                nz = True
+        if not nz:
+            return 3
+    return 0
+
+
+@njit(cache=True)
+def grad_entry(W, V, G):
+    """Checked single-point gradient: returns scan_inputs' code (G untouched unless 0)."""
+    code = scan_inputs(W.reshape(-1), V)
+    if code == 0:
+        _fused_loss_grad(W, V, G, 0.0)
+    return code
+
+
+@njit(cache=True)
+def loss_entry(W, V, out):
+    code = scan_inputs(W.reshape(-1), V)
+    if code == 0:
+        out[0] = loss_kernel(W, V)
+    return code

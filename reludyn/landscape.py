@@ -35,8 +35,31 @@ def dead_rows(W, tol: float = 0.0) -> list[int] | list[list[int]]:
     return [np.flatnonzero(n <= tol).tolist() for n in norms]
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _fast_single(W, V) -> bool:
+    """True when W (K, d) and V (M, d) are nonempty C-contiguous float64 arrays of equal width.
+
+    Such inputs skip the NumPy-level checks: the jitted entry scans them for
+    NaN/inf and zero teacher rows, and only on a failed scan do we rerun the
+    detailed validation that names the problem.
+    """
+    return (
+        type(W) is np.ndarray and type(V) is np.ndarray
+        and W.dtype == _F64 and V.dtype == _F64
+        and W.ndim == 2 and V.ndim == 2
+        and W.shape[1] == V.shape[1] and W.size > 0 and V.size > 0
+        and W.flags.c_contiguous and V.flags.c_contiguous
+    )
+
+
 def loss(W, V) -> float | np.ndarray:
     """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
+    if _fast_single(W, V):
+        out = np.empty(1)
+        if kernels.loss_entry(W, V, out) == 0:
+            return float(out[0])
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     if not batch:
@@ -51,6 +74,10 @@ def grad(W, V) -> np.ndarray:
 
     The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
     """
+    if _fast_single(W, V):
+        G = np.empty(W.shape)
+        if kernels.grad_entry(W, V, G) == 0:
+            return G
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     out = np.empty_like(Ws)
