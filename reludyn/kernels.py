@@ -42,16 +42,38 @@ def _unit_rows(X, nrm, E):
                 E[i, t] = 0.0
 
 
+# Above this many multiply-adds the Gram matrix and the gradient assembly go
+# through BLAS (np.dot), which beats any loop Numba emits for large K·d.
+_BLAS_FLOPS = 40_000
+
+
 @njit(cache=True)
 def _rows_gram(W, V):
     """Norms of all rows of [W; V] (K + M,) and inner products w_j · [W; V]_k (K, K + M).
 
-    Accumulated over a transposed copy so the inner loop is contiguous and
-    vectorizes without reassociating a reduction.
+    Small sizes accumulate over a transposed copy so the inner loop is
+    contiguous and vectorizes; large sizes call BLAS.
     """
     K, d = W.shape
     M = V.shape[0]
     n = K + M
+    sq = np.empty(n)
+    for j in range(K):
+        acc = 0.0
+        for t in range(d):
+            acc += W[j, t] * W[j, t]
+        sq[j] = math.sqrt(acc)
+    for m in range(M):
+        acc = 0.0
+        for t in range(d):
+            acc += V[m, t] * V[m, t]
+        sq[K + m] = math.sqrt(acc)
+    if K * n * d >= _BLAS_FLOPS:
+        gram = np.empty((K, n))
+        gram[:, :K] = np.dot(W, W.T)
+        if M > 0:
+            gram[:, K:] = np.dot(W, V.T)
+        return sq, gram
     XT = np.empty((d, n))
     for j in range(K):
         for t in range(d):
@@ -60,16 +82,11 @@ def _rows_gram(W, V):
         for t in range(d):
             XT[t, K + m] = V[m, t]
     gram = np.zeros((K, n))
-    sq = np.zeros(n)
     for t in range(d):
-        for k in range(n):
-            sq[k] += XT[t, k] * XT[t, k]
         for j in range(K):
             x = XT[t, j]
             for k in range(n):
                 gram[j, k] += x * XT[t, k]
-    for k in range(n):
-        sq[k] = math.sqrt(sq[k])
     return sq, gram
 
 
@@ -190,48 +207,57 @@ def _fused_loss_grad(W, V, G, teacher_energy):
     K, d = W.shape
     M = V.shape[0]
     nrm, gram = _rows_gram(W, V)
-    coef = np.empty((K, K + M))  # coefficient of row k of [W; V] in 2π ∇_{w_j} J
+    cw = np.empty((K, K))  # coefficient of w_k in 2π ∇_{w_j} J
+    cv = np.empty((K, M))  # coefficient of v_m
     rad = np.zeros(K)  # coefficient of e_j
     ww = 0.0
     wv = 0.0
     for j in range(K):
-        coef[j, j] = math.pi
+        cw[j, j] = math.pi
         aj = nrm[j]
         ww += 0.5 * math.pi * aj * aj
         for k in range(j + 1, K):
             ak = nrm[k]
             if aj == 0.0 or ak == 0.0:
-                coef[j, k] = math.pi  # multiplies a zero row, or row j is dead
-                coef[k, j] = math.pi
+                cw[j, k] = math.pi  # multiplies a zero row, or row j is dead
+                cw[k, j] = math.pi
                 continue
             c, s, th = _angle(W, j, aj, W, k, ak, gram[j, k])
-            coef[j, k] = math.pi - th
-            coef[k, j] = math.pi - th
+            cw[j, k] = math.pi - th
+            cw[k, j] = math.pi - th
             rad[j] += ak * s
             rad[k] += aj * s
             ww += aj * ak * (s + (math.pi - th) * c)
         for m in range(M):
             bm = nrm[K + m]
             if aj == 0.0 or bm == 0.0:
-                coef[j, K + m] = 0.0
+                cv[j, m] = 0.0
                 continue
             c, s, th = _angle(W, j, aj, V, m, bm, gram[j, K + m])
-            coef[j, K + m] = th - math.pi
+            cv[j, m] = th - math.pi
             rad[j] -= bm * s
             wv += aj * bm * (s + (math.pi - th) * c)
+    if K * (K + M) * d >= _BLAS_FLOPS:
+        G[:, :] = np.dot(cw, W)
+        if M > 0:
+            G[:, :] += np.dot(cv, V)
+    else:
+        for j in range(K):
+            for t in range(d):
+                G[j, t] = 0.0
+            for k in range(K):
+                f = cw[j, k]
+                for t in range(d):
+                    G[j, t] += f * W[k, t]
+            for m in range(M):
+                f = cv[j, m]
+                for t in range(d):
+                    G[j, t] += f * V[m, t]
     for j in range(K):
-        for t in range(d):
-            G[j, t] = 0.0
         if nrm[j] == 0.0:
-            continue  # relu'(0) = 0: a dead row receives no gradient
-        for k in range(K):
-            f = coef[j, k]
             for t in range(d):
-                G[j, t] += f * W[k, t]
-        for m in range(M):
-            f = coef[j, K + m]
-            for t in range(d):
-                G[j, t] += f * V[m, t]
+                G[j, t] = 0.0  # relu'(0) = 0: a dead row receives no gradient
+            continue
         f = rad[j] / nrm[j]
         for t in range(d):
             G[j, t] = (G[j, t] + f * W[j, t]) / TWO_PI

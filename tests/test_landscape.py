@@ -193,3 +193,25 @@ BAD = [
 def test_bad_inputs_raise_clear_errors(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+def test_large_sizes_use_blas_path_and_match_fd():
+    # K·(K+M)·d above the BLAS threshold: the Gram and assembly go through np.dot
+    from reludyn import kernels
+
+    rng = np.random.default_rng(21)
+    K, M, d = 40, 30, 30
+    assert K * (K + M) * d >= kernels._BLAS_FLOPS
+    W, V = rng.standard_normal((K, d)), rng.standard_normal((M, d))
+    W[5] = W[3]  # a coincident pair on the BLAS path
+    J, G = loss_and_grad(W, V)
+    assert_array_equal(G, grad(W, V))
+    h = 1e-6
+    for _ in range(12):
+        i, t = rng.integers(K), rng.integers(d)
+        E = np.zeros_like(W)
+        E[i, t] = h
+        fd = (loss(W + E, V) - loss(W - E, V)) / (2 * h)
+        assert_allclose(G[i, t], fd, atol=2e-6 * max(1.0, abs(J)) ** 0.5)
+    Ws = np.stack([W, W[::-1].copy()])
+    assert_array_equal(grad(Ws, V)[1], grad(W[::-1].copy(), V))
