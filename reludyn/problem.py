@@ -27,8 +27,9 @@ class Problem:
     params: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        V = teacher_matrix(self.V, "V")
-        V.setflags(write=False)
+        # a private copy, so later changes to the caller's array cannot alter the problem;
+        # left writable because Numba compiles separate kernels for read-only arrays
+        V = teacher_matrix(self.V, "V").copy()
         object.__setattr__(self, "V", V)
         object.__setattr__(self, "K", positive_int(self.K, "K"))
         if not isinstance(self.kind, str):
