@@ -1,0 +1,192 @@
+"""Gradient-descent ensemble benchmark: the spurious-minima protocol.
+
+K = M = d = 10, orthonormal teacher, Xavier N(0, 1/d) initialization, η = 0.1,
+stop when the largest row gradient norm is < 1e-10 (budget 10⁶ steps),
+1000 initializations. Reports the wall time of ``reludyn.gradient_descent``
+(one jitted prange loop) and, in the same process, two baselines run on a
+subset of the same initializations:
+
+* ``numpy``: a plain NumPy loop (vectorized per step, independent of reludyn);
+* ``numba_serial``: a straightforward single-threaded Numba loop calling
+  ``reludyn.kernels.grad_kernel`` once per step.
+
+Times are medians of ``--repeats``; ratios compare per-step costs measured in
+this process (baseline seconds per step / ensemble seconds per step), and the
+baselines' projected time for all runs is their per-step cost times the
+ensemble's total step count. The baselines' end points are checked against the
+ensemble's (same step counts, W to 1e-8).
+
+    python benchmarks/bench_ensemble.py [--n 1000] [--subset 20] [--repeats 3] [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import numba
+from numba import njit
+
+from reludyn import Problem, kernels
+from reludyn.dynamics.gd import gradient_descent
+from reludyn.dynamics.init import xavier_init
+
+ETA, TOL, BUDGET = 0.1, 1e-10, 10**6
+
+
+def numpy_grad(W, V):
+    """∇J (K, d) with plain NumPy: angles via atan2(‖e_v − c e_u‖, c) (accurate near 0 and π)."""
+    a = np.linalg.norm(W, axis=1)
+    b = np.linalg.norm(V, axis=1)
+    EW = W / a[:, None]
+    EV = V / b[:, None]
+    E = np.vstack([EW, EV])
+    C = np.clip(EW @ E.T, -1.0, 1.0)
+    S = np.linalg.norm(E[None, :, :] - C[:, :, None] * EW[:, None, :], axis=2)
+    T = np.arctan2(S, C)
+    K = W.shape[0]
+    Tww, Twv = T[:, :K].copy(), T[:, K:]
+    Sww, Swv = S[:, :K].copy(), S[:, K:]
+    np.fill_diagonal(Tww, 0.0)
+    np.fill_diagonal(Sww, 0.0)
+    radial = Sww @ a - Swv @ b
+    return ((np.pi - Tww) @ W - (np.pi - Twv) @ V + radial[:, None] * EW) / (2 * np.pi)
+
+
+def numpy_run(W, V):
+    W = W.copy()
+    for t in range(BUDGET + 1):
+        G = numpy_grad(W, V)
+        if np.sqrt((G * G).sum(axis=1).max()) < TOL:
+            return W, t
+        W -= ETA * G
+    return W, BUDGET
+
+
+@njit(cache=True)
+def numba_serial_run(W0, V):
+    W = W0.copy()
+    G = np.empty_like(W)
+    for t in range(BUDGET + 1):
+        kernels.grad_kernel(W, V, G)
+        best = 0.0
+        for j in range(W.shape[0]):
+            acc = 0.0
+            for p in range(W.shape[1]):
+                acc += G[j, p] * G[j, p]
+            best = max(best, acc)
+        if np.sqrt(best) < TOL:
+            return W, t
+        for j in range(W.shape[0]):
+            for p in range(W.shape[1]):
+                W[j, p] -= ETA * G[j, p]
+    return W, BUDGET
+
+
+def timed(fn, repeats):
+    """(median wall s, median CPU s of this process, last output)."""
+    ts, cs, out = [], [], None
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        ts.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
+    return statistics.median(ts), statistics.median(cs), out
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1000, help="initializations (default 1000)")
+    ap.add_argument("--subset", type=int, default=20, help="baseline subset size (default 20)")
+    ap.add_argument("--repeats", type=int, default=3, help="repeats, median reported (default 3)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", help="also write the numbers to this JSON file")
+    args = ap.parse_args(argv)
+
+    p = Problem.orthonormal(10)
+    V = np.array(p.V, order="C")
+    W0 = xavier_init(p, args.n, seed=args.seed)
+    sub = W0[: args.subset]
+
+    # warm up (compile, or load from the cache) outside the timings
+    gradient_descent(p, W0[:2], ETA, tol=TOL, max_steps=10)
+    numba_serial_run(W0[0], V)
+
+    t_ens, c_ens, res = timed(lambda: gradient_descent(p, W0, ETA, tol=TOL, max_steps=BUDGET),
+                       args.repeats)
+    total_steps = int(res.steps.sum())
+    per_step_ens = t_ens / total_steps
+
+    # the same kernel on one thread, on the baselines' subset (kernel cost without parallelism)
+    n_threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        t_1, c_1, res1 = timed(lambda: gradient_descent(p, sub, ETA, tol=TOL, max_steps=BUDGET),
+                               args.repeats)
+    finally:
+        numba.set_num_threads(n_threads)
+    sub_steps = int(res1.steps.sum())
+
+    t_np, c_np, np_out = timed(lambda: [numpy_run(W, V) for W in sub], 1)
+    np_steps = sum(s for _, s in np_out)
+    t_nb, c_nb, nb_out = timed(lambda: [numba_serial_run(W, V) for W in sub], args.repeats)
+    nb_steps = sum(s for _, s in nb_out)
+    # baselines must reach the same end points
+    for name, out in (("numpy", np_out), ("numba_serial", nb_out)):
+        for i, (W, s) in enumerate(out):
+            if abs(int(s) - int(res.steps[i])) > 2 or np.abs(W - res.W[i]).max() > 1e-8:
+                raise SystemExit(f"{name} run {i} disagrees with the ensemble: steps {s} vs "
+                                 f"{res.steps[i]}, max |ΔW| {np.abs(W - res.W[i]).max():.2e}")
+
+    out = {
+        "protocol": {"K": 10, "M": 10, "d": 10, "teacher": "orthonormal", "init": "xavier",
+                     "eta": ETA, "tol_max_row": TOL, "budget": BUDGET, "n": args.n,
+                     "seed": args.seed},
+        "cpu_count": os.cpu_count(),
+        "load_avg_1min": os.getloadavg()[0],
+        "ensemble": {"wall_s": t_ens, "cpu_s": c_ens, "inits_per_s": args.n / t_ens,
+                     "total_steps": total_steps, "cpu_us_per_step": 1e6 * c_ens / total_steps,
+                     "us_per_step": 1e6 * per_step_ens, "reasons": res.counts(),
+                     "global_min": int(np.sum(res.loss < 1e-3)),
+                     "median_steps": float(np.median(res.steps)), "max_steps": int(res.steps.max())},
+        "ensemble_1_thread_subset": {"subset": args.subset, "wall_s": t_1, "cpu_s": c_1,
+                                     "steps": sub_steps, "us_per_step": 1e6 * t_1 / sub_steps,
+                                     "cpu_us_per_step": 1e6 * c_1 / sub_steps},
+        "numpy": {"subset": args.subset, "wall_s": t_np, "cpu_s": c_np, "steps": int(np_steps),
+                  "cpu_us_per_step": 1e6 * c_np / np_steps,
+                  "us_per_step": 1e6 * t_np / np_steps,
+                  "projected_s_for_n": t_np / np_steps * total_steps,
+                  "ratio_per_step": (t_np / np_steps) / per_step_ens},
+        "numba_serial": {"subset": args.subset, "wall_s": t_nb, "cpu_s": c_nb, "steps": int(nb_steps),
+                         "cpu_us_per_step": 1e6 * c_nb / nb_steps,
+                         "ratio_cpu_per_step_vs_1_thread": (c_nb / nb_steps) / (c_1 / sub_steps),
+                         "us_per_step": 1e6 * t_nb / nb_steps,
+                         "projected_s_for_n": t_nb / nb_steps * total_steps,
+                         "ratio_per_step": (t_nb / nb_steps) / per_step_ens},
+    }
+    e = out["ensemble"]
+    print(f"ensemble: {args.n} inits in {e['wall_s']:.2f} s (median of {args.repeats}), "
+          f"{e['inits_per_s']:.0f} inits/s, {total_steps} steps, {e['us_per_step']:.2f} µs/step "
+          f"(wall), {e['cpu_us_per_step']:.2f} µs CPU/step; reasons {e['reasons']}, "
+          f"global min {e['global_min']}")
+    b1 = out["ensemble_1_thread_subset"]
+    print(f"ensemble on 1 thread, {args.subset} inits: {b1['us_per_step']:.2f} µs/step "
+          f"({b1['cpu_us_per_step']:.2f} µs CPU)")
+    for k in ("numpy", "numba_serial"):
+        b = out[k]
+        print(f"{k}: {b['us_per_step']:.2f} µs/step ({b['cpu_us_per_step']:.2f} µs CPU) on "
+              f"{b['subset']} inits -> projected {b['projected_s_for_n']:.1f} s for {args.n}; "
+              f"ensemble is {b['ratio_per_step']:.1f}x faster per step (wall)")
+    print(f"cpus {out['cpu_count']}, 1-min load average {out['load_avg_1min']:.2f} "
+          "(other processes share the cores when this exceeds the core count)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""``reludyn train``: gradient descent (or gradient flow) from many seeded initializations.
+
+Writes OUTPUT.npz (no pickle: final W, loss, gradient norm, steps, stop reason,
+the initializations, the settings as JSON text) and OUTPUT.json (settings and a
+summary: runs reaching the global minimum, other end points grouped by loss,
+stop reasons). Runs go in chunks and both files are rewritten after each chunk,
+so Ctrl-C keeps the finished chunks and rerunning the same command resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import CLIError
+from .common import (add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg,
+                     problem_from_args)
+
+
+def _nonneg_float_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (v >= 0 and v != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return v
+
+
+def _float_arg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="gradient descent / gradient flow from many initializations, with a summary",
+        description="Train the student from N seeded initializations by population gradient "
+        "descent (--eta) or gradient flow (--flow METHOD); write OUTPUT.npz and OUTPUT.json. "
+        "Rerunning with the same output resumes an interrupted run.",
+    )
+    add_problem_args(p)
+    g = p.add_argument_group("initialization")
+    g.add_argument("--init", choices=["gaussian", "xavier", "ball", "near_teacher", "symmetric"],
+                   default="xavier", help="initializer (default xavier: N(0, 1/d))")
+    g.add_argument("-n", "--n-init", type=positive_int_arg, default=100,
+                   help="number of initializations (default 100)")
+    g.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of the initializations")
+    g.add_argument("--std", type=positive_float_arg, default=1.0, help="gaussian: entry std")
+    g.add_argument("--radius", type=positive_float_arg, default=1.0, help="ball: radius")
+    g.add_argument("--rel-noise", type=_nonneg_float_arg, default=0.1,
+                   help="near_teacher: noise norm relative to ‖V‖_F")
+    g.add_argument("--sym-x", type=_float_arg, default=1e-3, help="symmetric: x")
+    g.add_argument("--sym-y", type=_float_arg, default=0.0, help="symmetric: y")
+    g.add_argument("--delta", type=_nonneg_float_arg, default=0.0,
+                   help="symmetric: std of the perturbation")
+    d = p.add_argument_group("dynamics")
+    m = d.add_mutually_exclusive_group()
+    m.add_argument("--eta", type=positive_float_arg, help="gradient descent step (default 0.1)")
+    m.add_argument("--flow", choices=["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"],
+                   help="gradient flow with this solve_ivp method instead of descent")
+    d.add_argument("--tol", type=_nonneg_float_arg, default=1e-10,
+                   help="stop when the gradient norm is below this (default 1e-10)")
+    d.add_argument("--norm", choices=["max_row", "fro"], default="max_row",
+                   help="gradient norm of the GD stopping rule (flow uses fro)")
+    d.add_argument("--max-steps", type=nonneg_int_arg, default=100_000, help="GD step budget")
+    d.add_argument("--diverge-bound", type=positive_float_arg, default=1e8,
+                   help="GD: ‖W‖_F above this counts as diverged")
+    d.add_argument("--dead-tol", type=_nonneg_float_arg, default=0.0,
+                   help="GD: a row norm <= this stops the run as dead_row")
+    d.add_argument("--t-max", type=positive_float_arg, default=1e4, help="flow: final time")
+    d.add_argument("--polish", action="store_true", help="flow: Newton-polish each end point")
+    d.add_argument("--record", type=nonneg_int_arg, default=0,
+                   help="GD: store each trajectory at about this many log-spaced steps")
+    o = p.add_argument_group("output")
+    o.add_argument("-o", "--output", required=True, help="output .npz (summary goes to .json)")
+    o.add_argument("--global-tol", type=positive_float_arg, default=1e-3,
+                   help="loss below this counts as the global minimum (default 1e-3)")
+    o.add_argument("--group-tol", type=_nonneg_float_arg, default=1e-6,
+                   help="relative loss tolerance for grouping other end points (default 1e-6)")
+    o.add_argument("--chunk", type=positive_int_arg, default=64,
+                   help="runs per saved chunk (default 64)")
+    o.add_argument("--overwrite", action="store_true",
+                   help="discard an existing output with different settings")
+    o.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _settings(args, problem) -> dict:
+    init_kw = {"gaussian": {"std": args.std}, "xavier": {}, "ball": {"radius": args.radius},
+               "near_teacher": {"rel_noise": args.rel_noise},
+               "symmetric": {"x": args.sym_x, "y": args.sym_y, "delta": args.delta}}[args.init]
+    if args.flow:
+        dyn = {"mode": "flow", "method": args.flow, "tol": args.tol, "t_max": args.t_max,
+               "polish": args.polish}
+    else:
+        dyn = {"mode": "gd", "eta": args.eta if args.eta is not None else 0.1, "tol": args.tol,
+               "norm": args.norm, "max_steps": args.max_steps,
+               "diverge_bound": args.diverge_bound, "dead_tol": args.dead_tol,
+               "record": args.record}
+    return {"problem": problem.to_dict(), "init": args.init, "init_options": init_kw,
+            "n_init": args.n_init, "seed": args.seed, "dynamics": dyn}
+
+
+def _paths(output: str) -> tuple[Path, Path]:
+    out = Path(output)
+    if out.suffix.lower() != ".npz":
+        raise CLIError(f"--output must end in .npz, got {output!r}")
+    return out, out.with_suffix(".json")
+
+
+def _load_existing(out: Path, settings: dict, overwrite: bool) -> dict[str, np.ndarray] | None:
+    from ..io import read_npz
+
+    if not out.exists():
+        return None
+    data = read_npz(out, "training output")
+    if "settings_json" not in data:
+        if overwrite:
+            return None
+        raise CLIError(f"{out} exists but is not a reludyn train output; use --overwrite")
+    old = json.loads(str(data["settings_json"]))
+    if old != json.loads(json.dumps(settings)):
+        if overwrite:
+            return None
+        diff = sorted(k for k in set(old) | set(settings) if old.get(k) != json.loads(json.dumps(settings)).get(k))
+        raise CLIError(f"{out} holds a run with different settings ({', '.join(diff)}); "
+                       "use another --output or --overwrite")
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..dynamics.flow import gradient_flow
+    from ..dynamics.gd import gradient_descent
+    from ..dynamics.init import make_init
+    from ..dynamics.summary import summarize_endpoints
+    from ..io import write_json, write_npz
+    from ..progress import Progress
+
+    problem = problem_from_args(args)
+    out, summary_path = _paths(args.output)
+    settings = _settings(args, problem)
+    if args.flow is None and (args.polish or args.t_max != 1e4):
+        raise CLIError("--polish and --t-max apply to --flow only")
+    W0 = make_init(args.init, problem, args.n_init, args.seed, **settings["init_options"])
+    n = args.n_init
+    dyn = settings["dynamics"]
+
+    done_arrays: dict[str, list[np.ndarray]] = {}
+    prev = _load_existing(out, settings, args.overwrite)
+    if prev is not None:
+        if not np.array_equal(prev["W0"], W0):
+            raise CLIError(f"{out}: stored initializations differ from the regenerated ones")
+        for k, v in prev.items():
+            if k not in ("W0", "settings_json"):
+                done_arrays[k] = [v]
+    n_done = int(done_arrays["loss"][0].shape[0]) if "loss" in done_arrays else 0
+
+    def save(elapsed: float) -> None:
+        arrays = {k: np.concatenate(v) for k, v in done_arrays.items()}
+        write_npz(out, W0=W0, settings_json=np.array(json.dumps(settings)), **arrays)
+        summary = summarize_endpoints(arrays["loss"], arrays["reason"], global_tol=args.global_tol,
+                                      group_tol=args.group_tol, steps=arrays.get("steps"))
+        summary.update({"n_requested": n, "complete": arrays["loss"].shape[0] == n,
+                        "elapsed_s_this_session": elapsed, "output": str(out)})
+        write_json(summary_path, {"settings": settings, "summary": summary})
+
+    t0 = time.perf_counter()
+    with Progress(n, "train", enabled=not args.no_progress) as bar:
+        bar.update(n_done)
+        for start in range(n_done, n, args.chunk):
+            chunk = W0[start:start + args.chunk]
+            if dyn["mode"] == "gd":
+                res = gradient_descent(problem, chunk, dyn["eta"], tol=dyn["tol"], norm=dyn["norm"],
+                                       max_steps=dyn["max_steps"],
+                                       diverge_bound=dyn["diverge_bound"],
+                                       dead_tol=dyn["dead_tol"], record=dyn["record"] > 0,
+                                       n_record=max(dyn["record"], 2))
+                new = res.arrays()
+            else:
+                rs = [gradient_flow(problem, W, method=dyn["method"], t_max=dyn["t_max"],
+                                    tol=dyn["tol"], polish=dyn["polish"]) for W in chunk]
+                new = {"W": np.stack([r.W for r in rs]), "loss": np.array([r.loss for r in rs]),
+                       "grad_norm": np.array([r.grad_norm for r in rs]),
+                       "t": np.array([r.t for r in rs]),
+                       "nfev": np.array([r.nfev for r in rs], dtype=np.int64),
+                       "reason": np.array([r.reason for r in rs], dtype="U16"),
+                       "polished": np.array([bool(r.polish and r.polish.success) for r in rs])}
+            for k, v in new.items():
+                done_arrays.setdefault(k, []).append(v)
+            save(time.perf_counter() - t0)
+            bar.update(len(chunk))
+    if n_done == n:
+        save(time.perf_counter() - t0)  # already complete: refresh the summary (e.g. new --global-tol)
+    summary = json.loads(summary_path.read_text())["summary"]
+    g = summary["global_min"]
+    print(f"{summary['n_runs']}/{n} runs; global minimum (loss < {args.global_tol:g}): "
+          f"{g['count']} ({100 * g['fraction']:.1f}%); reasons: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(summary["reasons"].items())))
+    for grp in summary["groups"][:10]:
+        loss = "non-finite" if grp["loss"] is None else f"{grp['loss']:.6g}"
+        print(f"  loss {loss}: {grp['count']} runs ({', '.join(f'{k} {v}' for k, v in grp['reasons'].items())})")
+    print(f"wrote {out} and {summary_path}")
+    return 0

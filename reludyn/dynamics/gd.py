@@ -1,0 +1,107 @@
+"""Population gradient descent W ← W − η∇J(W) (float64) on one or many initializations.
+
+All B runs of an ensemble go through one jitted ``prange`` loop
+(:func:`reludyn.dynamics._gdkernel.gd_ensemble_kernel`); each stops on its own
+rule, and a run's result does not depend on the other runs, so an ensemble
+equals running each initialization alone, bit for bit.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numba
+import numpy as np
+
+from ..problem import Problem
+from ..validation import positive_float, positive_int, student_weights
+from . import _gdkernel as gk
+from .results import GDResult
+
+NORMS = ("max_row", "fro")
+_CHUNK = 4  # runs per parallel work item
+
+
+def log_schedule(max_steps: int, n: int) -> np.ndarray:
+    """Distinct integer steps 0 = s_0 < s_1 < ... <= max_steps, about log-spaced, at most n of them."""
+    max_steps = int(max_steps)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if n == 1 or max_steps == 0:
+        return np.zeros(1, dtype=np.int64)
+    pts = np.unique(np.round(np.logspace(0.0, np.log10(max_steps), n - 1)).astype(np.int64))
+    return np.concatenate([[0], pts]).astype(np.int64)
+
+
+def _check_problem(problem) -> Problem:
+    if not isinstance(problem, Problem):
+        raise TypeError(f"problem must be a reludyn.Problem, got {type(problem).__name__}")
+    return problem
+
+
+def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
+                     norm: str = "max_row", max_steps: int = 100_000,
+                     diverge_bound: float = 1e8, dead_tol: float = 0.0,
+                     record: bool = False, n_record: int = 200) -> GDResult:
+    """Run gradient descent with step ``eta`` from W0 (K, d) or a batch (B, K, d).
+
+    Stops each run at the first iterate W_t where (checked in this order)
+    W is not finite or ‖W‖_F > ``diverge_bound`` ("diverged"); a row norm is
+    <= ``dead_tol`` ("dead_row": J is not differentiable there and the row
+    gets no gradient); ∇J is not finite ("diverged"); the gradient norm is
+    < ``tol`` ("converged"; ``norm`` = "max_row" uses the largest row norm,
+    "fro" the Frobenius norm); or t = ``max_steps`` ("budget"). ``steps`` counts
+    the updates taken. With ``record=True`` each run stores (t, W_t, ‖∇J‖, J)
+    at about ``n_record`` log-spaced steps (n_record − 1 of them scheduled, plus
+    the final iterate), so memory is O(B·n_record·K·d) whatever the step count.
+
+    Returns a :class:`GDResult` with batch axis B (B = 1 for a single W0).
+    """
+    problem = _check_problem(problem)
+    Ws, _ = student_weights(W0, problem.d, "W0", K=problem.K)
+    eta = positive_float(eta, "eta")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol must be a number, got {type(tol).__name__}")
+    tol = float(tol)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be >= 0 and finite, got {tol}")
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+    max_steps = positive_int(max_steps, "max_steps", minimum=0)
+    if max_steps > 2**62:
+        raise ValueError(f"max_steps must be <= 2**62, got {max_steps}")
+    diverge_bound = positive_float(diverge_bound, "diverge_bound")
+    dead_tol = positive_float(dead_tol, "dead_tol", allow_zero=True)
+    if not isinstance(record, (bool, np.bool_)):
+        raise TypeError(f"record must be True or False, got {type(record).__name__}")
+    n_record = positive_int(n_record, "n_record", minimum=2) if record else 0
+
+    B, K, d = Ws.shape
+    V = np.array(problem.V, dtype=np.float64, order="C")  # writable: one compiled signature
+    W = Ws.copy()
+    sched = log_schedule(max_steps, n_record - 1) if record else np.zeros(0, np.int64)
+    T = n_record
+    rec_steps = np.full((B, T), -1, dtype=np.int64)
+    rec_W = np.full((B, T, K, d), np.nan)
+    rec_gn = np.full((B, T), np.nan)
+    steps = np.zeros(B, dtype=np.int64)
+    codes = np.zeros(B, dtype=np.int64)
+    gnorms = np.zeros(B)
+    # small chunks, taken dynamically: run lengths vary 10x, and a thread that is
+    # preempted (shared machine) should not hold back half of the batch
+    with numba.parallel_chunksize(_CHUNK):
+        gk.gd_ensemble_kernel(W, V, eta, tol, norm == "fro", max_steps, diverge_bound, dead_tol,
+                              sched, rec_steps, rec_W, rec_gn, steps, codes, gnorms)
+    loss = np.empty(B)
+    gk.finite_loss_batch(W, V, loss)
+    reason = np.array(gk.REASONS, dtype="U16")[codes]
+    res = GDResult(W=W, loss=loss, grad_norm=gnorms, steps=steps, reason=reason,
+                   norm=norm, eta=eta, tol=tol)
+    if record:
+        flat = rec_W.reshape(B * T, K, d)
+        tl = np.empty(B * T)
+        gk.finite_loss_batch(flat, V, tl)
+        res.traj_steps = rec_steps
+        res.traj_W = rec_W
+        res.traj_grad_norm = rec_gn
+        res.traj_loss = tl.reshape(B, T)
+    return res

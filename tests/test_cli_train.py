@@ -1,0 +1,80 @@
+import json
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from reludyn.cli import main
+from reludyn.dynamics import gd as gd_module
+from reludyn.io import read_npz
+
+BASE = ["train", "-d", "3", "-n", "10", "--chunk", "4", "--eta", "0.2", "--max-steps", "3000",
+        "--no-progress"]
+
+
+def test_train_writes_npz_and_summary(tmp_path, capsys):
+    out = tmp_path / "run.npz"
+    assert main(BASE + ["-o", str(out)]) == 0
+    data = read_npz(out)
+    assert data["W"].shape == (10, 3, 3) and data["W0"].shape == (10, 3, 3)
+    assert set(data["reason"].tolist()) <= {"converged", "budget", "diverged", "dead_row"}
+    summ = json.loads((tmp_path / "run.json").read_text())["summary"]
+    assert summ["n_runs"] == 10 and summ["complete"]
+    n_global = int(np.sum(data["loss"] < 1e-3))
+    assert summ["global_min"]["count"] == n_global
+    assert n_global + sum(g["count"] for g in summ["groups"]) == 10
+    assert sum(summ["reasons"].values()) == 10
+    assert "runs; global minimum" in capsys.readouterr().out
+
+
+def test_interrupt_then_resume_equals_fresh_run(tmp_path, monkeypatch):
+    fresh = tmp_path / "fresh.npz"
+    assert main(BASE + ["-o", str(fresh)]) == 0
+    out = tmp_path / "part.npz"
+    real = gd_module.gradient_descent
+    calls = []
+
+    def flaky(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    import reludyn.dynamics.gd
+    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent", flaky)
+    assert main(BASE + ["-o", str(out)]) == 130
+    part = read_npz(out)
+    assert part["loss"].shape == (4,)
+    assert not json.loads((tmp_path / "part.json").read_text())["summary"]["complete"]
+    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent", real)
+    assert main(BASE + ["-o", str(out)]) == 0
+    a, b = read_npz(out), read_npz(fresh)
+    for k in ("W", "loss", "grad_norm", "steps", "reason", "W0"):
+        assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_flow_mode(tmp_path):
+    out = tmp_path / "flow.npz"
+    assert main(["train", "-d", "2", "-n", "2", "--init", "near_teacher", "--flow", "LSODA",
+                 "--polish", "--no-progress", "-o", str(out)]) == 0
+    data = read_npz(out)
+    assert data["reason"].tolist() == ["converged", "converged"]
+    assert np.all(data["grad_norm"] <= 1e-12)
+
+
+def test_user_errors_exit_2(tmp_path, capsys):
+    out = tmp_path / "x.npz"
+    assert main(BASE + ["-o", str(out)]) == 0
+    # same output, different settings
+    assert main(BASE[:-1] + ["--seed", "5", "--no-progress", "-o", str(out)]) == 2
+    assert "different settings" in capsys.readouterr().err
+    assert main(BASE + ["-o", str(tmp_path / "x.txt")]) == 2
+    assert main(BASE + ["--polish", "-o", str(tmp_path / "y.npz")]) == 2
+    assert main(["train", "--init", "symmetric", "--teacher", "gaussian", "-d", "3", "-n", "2",
+                 "--no-progress", "-o", str(tmp_path / "z.npz")]) == 2
+    (tmp_path / "bad.npz").write_text("not a zip")
+    assert main(BASE + ["-o", str(tmp_path / "bad.npz")]) == 2
+    with pytest.raises(SystemExit):
+        main(["train", "--eta", "-1", "-o", str(out)])
+    with pytest.raises(SystemExit):
+        main(["train", "--eta", "0.1", "--flow", "RK45", "-o", str(out)])
