@@ -1,0 +1,1 @@
+"""Figures: phase portraits, landscape slices, basin-graph drawings (matplotlib, no pyplot state)."""

@@ -1,0 +1,107 @@
+"""Unstable-manifold pushes from saddles and the basin graph they give."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import reludyn
+from reludyn import Problem, symmetric_saddle_x
+from reludyn.basins.graph import catalogue_graph
+from reludyn.basins.manifolds import push_from_saddles, unstable_directions
+from reludyn.critical import Catalogue
+
+
+def _is_row_permutation(W, V, atol=1e-6):
+    D = np.linalg.norm(W[:, None, :] - V[None, :, :], axis=2)
+    p = np.argmin(D, axis=1)
+    return len(set(p.tolist())) == len(p) and np.max(D[np.arange(len(p)), p]) < atol
+
+
+def _saddle_catalogue(K):
+    prob = Problem.orthonormal(K)
+    cat = Catalogue(prob)
+    s, _ = cat.add(np.full((K, K), symmetric_saddle_x(K)))
+    cat.add(prob.teacher_padded())
+    return prob, cat, s
+
+
+def test_unstable_directions_are_eigenvectors():
+    prob = Problem.orthonormal(3)
+    W = reludyn.newton_polish(np.full((3, 3), symmetric_saddle_x(3)), prob.V).W
+    dirs = unstable_directions(W, prob.V, n_random=3, seed=1)
+    eig = [d for d in dirs if d[0].startswith("eig")]
+    rnd = [d for d in dirs if d[0].startswith("rand")]
+    assert len(eig) >= 2 and len(rnd) == 3
+    h = 1e-6
+    for label, u, lam in dirs:
+        assert_allclose(np.linalg.norm(u), 1.0, rtol=1e-12)
+        assert lam < 0
+        # curvature from gradient differences (finite-difference Hessian-vector product)
+        Hu = (prob.grad(W + h * u) - prob.grad(W - h * u)) / (2 * h)
+        assert_allclose(np.sum(u * Hu), lam, atol=1e-6)
+        if label.startswith("eig"):
+            assert_allclose(Hu, lam * u, atol=1e-6)
+    # random combinations stay in the unstable eigenspace
+    Us = np.array([u.ravel() for _, u, _ in eig]).T
+    for _, u, _ in rnd:
+        c = np.linalg.lstsq(Us, u.ravel(), rcond=None)[0]
+        assert_allclose(Us @ c, u.ravel(), atol=1e-12)
+    assert len(unstable_directions(W, prob.V, max_eig=1)) == 1
+
+
+@pytest.mark.parametrize("K, max_eig, n_random", [(2, None, 0), (5, None, 2), (10, 6, 4)])
+def test_symmetric_saddle_flows_to_teacher(K, max_eig, n_random):
+    prob, cat, s = _saddle_catalogue(K)
+    flows = push_from_saddles(prob, cat, eps=1e-3, n_random=n_random, seed=0, eta=0.1,
+                              max_eig=max_eig)
+    index = int(np.sum(np.linalg.eigvalsh(prob.hessian(cat.entries[s].W)) < -1e-8))
+    n_dirs = index if max_eig is None else min(index, max_eig)
+    assert len(flows) == 2 * (n_dirs + n_random)
+    assert all(f.source == s and f.reason == "converged" for f in flows)
+    to_teacher = [f for f in flows if cat.entries[f.target].kind == "global_min"]
+    assert to_teacher
+    for f in to_teacher:
+        assert _is_row_permutation(f.W, prob.V)
+    if K < 10:  # for small K every push from the symmetric saddle reaches a permutation of w*
+        assert len(to_teacher) == len(flows)
+    G = catalogue_graph(cat, flows)
+    g = next(i for i, e in enumerate(cat.entries) if e.kind == "global_min")
+    assert G.has_edge(s, g)
+    assert G.nodes[s]["index"] == index and G.nodes[s]["kind"] == "saddle"
+    assert G.edges[s, g]["count"] == len(to_teacher)
+    assert_allclose(sum(G.edges[e]["fraction"] for e in G.out_edges(s)), 1.0)
+
+
+def test_push_options_and_bad_input(tmp_path):
+    prob, cat, s = _saddle_catalogue(2)
+    flows = push_from_saddles(prob, cat, dynamics="flow", saddles=[s], chain=True,
+                              out_dir=tmp_path / "p", dynamics_options={"t_max": 1e4})
+    assert len(flows) == 2 and all(cat.entries[f.target].kind == "global_min" for f in flows)
+    assert (tmp_path / "p" / "manifest.json").is_file()
+    assert push_from_saddles(prob, cat, saddles=[]) == []
+    with pytest.raises(ValueError, match="not an entry index"):
+        push_from_saddles(prob, cat, saddles=[5])
+    with pytest.raises(ValueError, match="different problem"):
+        push_from_saddles(Problem.orthonormal(3), cat)
+    with pytest.raises(ValueError, match="eps"):
+        push_from_saddles(prob, cat, eps=0.0)
+    with pytest.raises(ValueError, match="dynamics"):
+        push_from_saddles(prob, cat, dynamics="x")
+
+
+def test_flows_chain_from_saddle_to_saddle():
+    # K = 3: pushes off the negative-diagonal saddle along the diagonal reach the symmetric
+    # saddle x_s 11ᵀ (another saddle); with chain=True the pushes continue from there
+    from reludyn.plots.portraits import symmetric_fixed_points, symmetric_point_W
+    prob = Problem.orthonormal(3)
+    neg = next(p for p in symmetric_fixed_points(3) if p.kind == "saddle" and p.x < 0)
+    cat = Catalogue(prob)
+    s0, _ = cat.add(symmetric_point_W(neg.x, neg.y, 3))
+    flows = push_from_saddles(prob, cat, eta=0.1, n_random=0, chain=True)
+    sources = {f.source for f in flows}
+    assert len(sources) == 2 and s0 in sources
+    s1 = (sources - {s0}).pop()
+    assert_allclose(cat.entries[s1].W, np.full((3, 3), symmetric_saddle_x(3)), atol=1e-8)
+    assert cat.entries[s1].kind == "saddle"
+    G = catalogue_graph(cat, flows)
+    assert G.has_edge(s0, s1) and G.out_degree(s1) >= 1
+    assert all(cat.entries[t].kind == "global_min" for t in G.successors(s1))

@@ -1,0 +1,120 @@
+"""The sweep executor: embedded, local processes and Dask give the same results; resume works."""
+import json
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from reludyn.basins.executor import Task, fingerprint, run_tasks
+from reludyn.io import read_npz, write_npz
+
+
+def toy_task(seed, n, fail=False):
+    """Module level, so it can be sent to worker processes."""
+    if fail:
+        raise ArithmeticError("planned failure")
+    rng = np.random.default_rng(seed)
+    return {"x": rng.standard_normal(n), "label": np.array([f"s{seed}"] * n), "n": n}
+
+
+def _tasks(k=4):
+    return [Task(f"t{i}", {"seed": i, "n": 3 + i}) for i in range(k)]
+
+
+def _expected(k=4):
+    return [toy_task(i, 3 + i) for i in range(k)]
+
+
+def _check(results, k=4):
+    exp = _expected(k)
+    assert len(results) == k
+    for r, e in zip(results, exp):
+        assert_array_equal(r["x"], e["x"])
+        assert_array_equal(r["label"], e["label"])
+        assert int(r["n"]) == e["n"]
+
+
+def test_embedded_and_files(tmp_path):
+    res = run_tasks(toy_task, _tasks(), tmp_path, workers=1)
+    _check(res)
+    for i in range(4):
+        saved = read_npz(tmp_path / "tasks" / f"t{i}.npz")
+        assert_array_equal(saved["x"], res[i]["x"])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["tasks"]["t2"] == fingerprint({"seed": 2, "n": 5})
+
+
+def test_processes_match_embedded(tmp_path):
+    _check(run_tasks(toy_task, _tasks(), tmp_path, workers=2))
+
+
+def test_resume_does_not_recompute(tmp_path):
+    run_tasks(toy_task, _tasks(2), tmp_path, workers=1)
+    # plant a sentinel in a finished task: a resumed run must load it, not recompute it
+    write_npz(tmp_path / "tasks" / "t0.npz", x=np.array([42.0]), label=np.array(["z"]), n=1)
+    res = run_tasks(toy_task, _tasks(4), tmp_path, workers=1)
+    assert_array_equal(res[0]["x"], [42.0])
+    exp = _expected(4)
+    for r, e in zip(res[1:], exp[1:]):
+        assert_array_equal(r["x"], e["x"])
+
+
+def test_failure_names_task_and_keeps_finished(tmp_path):
+    tasks = _tasks(3) + [Task("bad", {"seed": 9, "n": 2, "fail": True})]
+    with pytest.raises(RuntimeError, match="'bad'.*planned failure"):
+        run_tasks(toy_task, tasks, tmp_path, workers=1)
+    assert sorted(p.name for p in (tmp_path / "tasks").iterdir()) == ["t0.npz", "t1.npz", "t2.npz"]
+
+
+def test_changed_parameters_refused(tmp_path):
+    run_tasks(toy_task, _tasks(2), tmp_path, workers=1)
+    with pytest.raises(ValueError, match="different parameters"):
+        run_tasks(toy_task, [Task("t0", {"seed": 5, "n": 3})], tmp_path, workers=1)
+    with pytest.raises(ValueError, match="holds a sweep of"):
+        run_tasks(_expected, [Task("t0", {"k": 1})], tmp_path, workers=1)
+
+
+def test_array_fingerprints():
+    a = np.arange(6.0).reshape(2, 3)
+    assert fingerprint({"W": a}) == fingerprint({"W": a.copy()})
+    b = a.copy()
+    b[1, 2] += 1e-15
+    assert fingerprint({"W": a}) != fingerprint({"W": b})
+    assert fingerprint({"W": a}) != fingerprint({"W": a.reshape(3, 2)})
+
+
+@pytest.mark.parametrize("tasks, err", [
+    ([Task("a b", {})], ValueError),
+    ([Task("a", {}), Task("a", {})], ValueError),
+    (["a"], TypeError),
+    ([Task("a", [1])], TypeError),
+])
+def test_bad_tasks(tmp_path, tasks, err):
+    with pytest.raises(err):
+        run_tasks(toy_task, tasks, tmp_path)
+
+
+def test_bad_options(tmp_path):
+    with pytest.raises(ValueError, match="workers"):
+        run_tasks(toy_task, _tasks(1), tmp_path, workers=0)
+    with pytest.raises(ValueError, match="tcp://"):
+        run_tasks(toy_task, _tasks(1), tmp_path, scheduler="localhost:8786")
+    with pytest.raises(TypeError, match="module-level"):
+        run_tasks(lambda seed, n: {"x": seed}, _tasks(3), tmp_path / "l", workers=2)
+    with pytest.raises(TypeError, match="dict of arrays"):
+        run_tasks(fingerprint, [Task("a", {"params": {}})], tmp_path / "m", workers=1)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="not a directory"):
+        run_tasks(toy_task, _tasks(1), tmp_path / "file")
+
+
+def test_dask_matches_local(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  host="127.0.0.1", protocol="tcp://", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        res = run_tasks(toy_task, _tasks(), tmp_path / "dask", scheduler=cluster.scheduler_address)
+    _check(res)
+    local = run_tasks(toy_task, _tasks(), tmp_path / "local", workers=1)
+    for a, b in zip(res, local):
+        assert_array_equal(a["x"], b["x"])
