@@ -19,6 +19,11 @@ from .paper import (
     normal_equation_residual,
 )
 from .problem import Problem, symmetric_saddle_x
+from .dynamics import (FlowResult, GDResult, gradient_descent, gradient_flow, make_init,
+                       symmetric_field, symmetric_fixed_points)
+from .critical import Catalogue, CriticalPoint, find_critical_points
+from .basins import (BasinResult, ManifoldFlow, Task, basin_fractions, build_basin_graph,
+                     catalogue_graph, push_from_saddles, run_tasks, wilson_interval)
 
 __all__ = [
     "__version__",
@@ -42,4 +47,23 @@ __all__ = [
     "mc_grad",
     "mc_gating",
     "MCEstimate",
+    "gradient_descent",
+    "gradient_flow",
+    "GDResult",
+    "FlowResult",
+    "make_init",
+    "symmetric_field",
+    "symmetric_fixed_points",
+    "find_critical_points",
+    "Catalogue",
+    "CriticalPoint",
+    "basin_fractions",
+    "BasinResult",
+    "wilson_interval",
+    "push_from_saddles",
+    "ManifoldFlow",
+    "build_basin_graph",
+    "catalogue_graph",
+    "run_tasks",
+    "Task",
 ]

@@ -1,0 +1,18 @@
+"""Critical points of J: seeds, solvers, symmetry-aware dedup, classification, catalogue.
+
+``find_critical_points(problem, ...) -> Catalogue`` runs the whole pipeline;
+the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
+:func:`classify`, :func:`match`, :class:`Catalogue`.
+"""
+from .catalogue import SCHEMA_VERSION, Catalogue, CriticalPoint
+from .classify import KINDS, classify
+from .find import find_critical_points
+from .seeds import STRATEGIES, SeedBatch, make_seeds
+from .solve import METHODS, SolveResult, solve_point
+from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
+
+__all__ = [
+    "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
+    "classify", "STRATEGIES", "SeedBatch", "make_seeds", "METHODS", "SolveResult",
+    "solve_point", "SymmetryContext", "match", "orbit_size", "symmetry_zero_modes",
+]

@@ -1,0 +1,319 @@
+"""The catalogue of critical points of one problem: entries, matching, JSON/CSV files.
+
+File format (JSON, written atomically through :mod:`reludyn.io`)::
+
+    {"schema": "reludyn.catalogue", "schema_version": 1,
+     "problem": Problem.to_dict(), "settings": {...tolerances...},
+     "provenance": {...reludyn version, seeds, strategies, solver, date...},
+     "entries": [{"W": [[...]], "loss": ..., ...}, ...]}
+
+Arrays are nested lists; Python's float repr makes the round trip exact.
+"""
+from __future__ import annotations
+
+import csv
+import io as _stdio
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import io as rio
+from .._version import __version__
+from ..problem import Problem
+from ..validation import student_weights
+from .classify import KINDS, classify
+from ..landscape import dead_rows
+from ..newton import newton_polish
+from .symmetry import SymmetryContext, coincident_groups, equalize_coincident, match
+
+SCHEMA = "reludyn.catalogue"
+SCHEMA_VERSION = 1
+
+DEFAULT_SETTINGS = {
+    "tol": 1e-10,          # acceptance: ‖∇J‖_F <= tol
+    "dedup_tol": 1e-6,     # relative tolerance on the invariants W Vᵀ, W Wᵀ
+    "null_rtol": 1e-7,     # |λ| <= null_rtol·max|λ| is a zero eigenvalue
+    "global_atol": 1e-12,  # J <= global_atol·(teacher energy) is the global minimum
+    "plane_tol": 1e-7,     # rows within plane_tol·scale of span(V) are in-plane
+}
+
+
+@dataclass
+class CriticalPoint:
+    """One catalogue entry: a critical point W (K, d) and its classification.
+
+    ``eigenvalues``: ascending Hessian spectrum (K·d,), or that of the live rows at a
+    non-differentiable point; ``index``/``nullity``: negative/zero eigenvalues;
+    ``symmetry_zero_modes``: dimension of the rotation orbit in the complement of
+    span(V); ``kind`` in KINDS; ``hits``: seeds that reached it; ``orbit_size``:
+    number of symmetric copies (None: infinite or not computed); ``sources``: the
+    first few seeds that reached it.
+    """
+
+    W: np.ndarray
+    loss: float
+    grad_norm: float
+    eigenvalues: np.ndarray
+    index: int
+    nullity: int
+    symmetry_zero_modes: int
+    kind: str
+    in_plane: bool
+    plane_distance: float
+    hits: int = 1
+    orbit_size: int | None = None
+    unexplained_zero_modes: int = 0
+    dead_rows: list = field(default_factory=list)
+    coincident_pairs: list = field(default_factory=list)
+    opposite_pairs: list = field(default_factory=list)
+    normal_residual: float | None = None
+    L_signs: dict | None = None
+    symmetry: dict | None = None
+    method: str | None = None
+    sources: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["W"] = self.W.tolist()
+        d["eigenvalues"] = np.asarray(self.eigenvalues).tolist()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict, K: int, d: int) -> "CriticalPoint":
+        known = set(cls.__dataclass_fields__)
+        missing = {"W", "loss", "grad_norm", "eigenvalues", "index", "nullity",
+                   "symmetry_zero_modes", "kind", "in_plane", "plane_distance"} - set(data)
+        if missing:
+            raise ValueError(f"entry lacks keys {sorted(missing)}")
+        kw = {k: v for k, v in data.items() if k in known}
+        W, _ = student_weights(kw["W"], d, "entry W", K=K)
+        kw["W"] = W[0]
+        kw["eigenvalues"] = np.asarray(kw["eigenvalues"], dtype=np.float64)
+        if kw["kind"] not in KINDS:
+            raise ValueError(f"entry kind {kw['kind']!r} is not one of {KINDS}")
+        return cls(**kw)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.kind} J={self.loss:.6g} index={self.index} nullity={self.nullity}"
+
+
+class Catalogue:
+    """Critical points of ``problem``, deduplicated modulo the symmetries of J.
+
+    ``entries``: list of :class:`CriticalPoint`; ``settings``: tolerances (see
+    DEFAULT_SETTINGS); ``provenance``: free-form record of how it was made.
+    """
+
+    def __init__(self, problem: Problem, entries=None, settings: dict | None = None,
+                 provenance: dict | None = None):
+        if not isinstance(problem, Problem):
+            raise TypeError(f"problem must be a reludyn.Problem, got {type(problem).__name__}")
+        self.problem = problem
+        self.settings = dict(DEFAULT_SETTINGS)
+        if settings:
+            unknown = set(settings) - set(DEFAULT_SETTINGS)
+            if unknown:
+                raise ValueError(f"unknown catalogue settings {sorted(unknown)}")
+            self.settings.update({k: float(v) for k, v in settings.items()})
+        self.provenance = dict(provenance or {})
+        self.entries: list[CriticalPoint] = list(entries or [])
+        self._ctx = SymmetryContext(problem.V, self.settings["dedup_tol"])
+        self._teacher_energy = float(problem.loss(np.zeros((problem.K, problem.d))))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __repr__(self) -> str:
+        return f"Catalogue({self.problem!r}, {len(self)} entries)"
+
+    # --- matching ----------------------------------------------------------
+    def _abs_tol(self, W: np.ndarray) -> float:
+        s = max(float(np.max(np.linalg.norm(W, axis=1), initial=0.0)),
+                float(np.max(np.linalg.norm(self.problem.V, axis=1))), 1.0)
+        return self.settings["dedup_tol"] * s * s
+
+    def match(self, W) -> int | None:
+        """Index of the entry W is a symmetric copy of (within dedup_tol), or None.
+
+        Coincident rows are compared through their equal-split representative.
+        """
+        W, _ = student_weights(W, self.problem.d, "W", K=self.problem.K)
+        return self._match(self.representative(W[0]))
+
+    def _match(self, W: np.ndarray) -> int | None:
+        J = float(self.problem.loss(W))
+        tol = self._abs_tol(W)
+        jtol = tol * max(self._teacher_energy, 1.0)
+        for i, e in enumerate(self.entries):
+            if abs(e.loss - J) > jtol:
+                continue
+            if match(e.W, W, self._ctx, tol) is not None:
+                return i
+        return None
+
+    def add(self, W, *, grad_norm: float | None = None, method: str | None = None,
+            source: str | None = None, hits: int = 1) -> tuple[int, bool]:
+        """Add a critical point (or count a hit on its entry). Returns (index, is_new).
+
+        W is classified only when new; it is assumed to be critical (‖∇J‖ is
+        recorded, not checked: the finder accepts points first).  Coincident rows
+        are first given equal norms (:meth:`representative`); ``grad_norm`` is
+        recomputed at the stored point, the argument is kept for API symmetry.
+        """
+        W, _ = student_weights(W, self.problem.d, "W", K=self.problem.K)
+        W = self.representative(W[0])
+        i = self._match(W)
+        if i is not None:
+            e = self.entries[i]
+            e.hits += hits
+            if source is not None and len(e.sources) < 5:
+                e.sources.append(source)
+            return i, False
+        grad_norm = float(np.linalg.norm(self.problem.grad(W)))
+        s = self.settings
+        info = classify(W, self.problem.V, ctx=self._ctx, null_rtol=s["null_rtol"],
+                        global_atol=s["global_atol"], plane_tol=s["plane_tol"])
+        fields = set(CriticalPoint.__dataclass_fields__)
+        e = CriticalPoint(W=W, grad_norm=float(grad_norm), hits=hits, method=method,
+                          sources=[source] if source is not None else [],
+                          **{k: v for k, v in info.items() if k in fields})
+        self.entries.append(e)
+        return len(self.entries) - 1, True
+
+    def representative(self, W: np.ndarray) -> np.ndarray:
+        """W with coincident rows given equal norms (see :func:`equalize_coincident`).
+
+        J is constant along the split of a coincident group's total norm, so this
+        picks one point of that line; it is polished back to ‖∇J‖ <= tol and W is
+        kept unchanged if that fails.
+        """
+        W = np.array(W, dtype=np.float64)
+        if not coincident_groups(W):
+            return W
+        We = equalize_coincident(W)
+        tol = self.settings["tol"]
+        g0 = float(np.linalg.norm(self.problem.grad(W)))
+        ge = float(np.linalg.norm(self.problem.grad(We)))
+        if ge > max(tol, g0) and not dead_rows(We):
+            pr = newton_polish(We, self.problem.V, tol=tol, max_iter=20)
+            We, ge = pr.W, pr.grad_norm
+        return We if ge <= max(tol, g0) else W
+
+    def sort(self) -> None:
+        """Order entries by loss, then kind and index (stable): the catalogue's canonical order.
+
+        For K < M (no zero-loss point exists) the lowest minimum is labelled global_min.
+        """
+        self.entries.sort(key=lambda e: (round(e.loss, 12), KINDS.index(e.kind), e.index))
+        if self.problem.K < self.problem.M:
+            # J > 0 everywhere when K < M: the lowest minimum found is the best known
+            # candidate for the global one (a claim as complete as the search)
+            mins = [e for e in self.entries if e.kind in ("global_min", "spurious_min")]
+            for k, e in enumerate(mins):
+                e.kind = "global_min" if k == 0 else "spurious_min"
+
+    def kinds(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.entries:
+            out[e.kind] = out.get(e.kind, 0) + 1
+        return out
+
+    # --- files -------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return {
+            "schema": SCHEMA,
+            "schema_version": SCHEMA_VERSION,
+            "reludyn_version": __version__,
+            "problem": self.problem.to_dict(),
+            "settings": self.settings,
+            "provenance": self.provenance,
+            "entries": [e.to_dict() for e in self.entries],
+        }
+
+    def save(self, path) -> None:
+        """Write the catalogue as JSON (atomic)."""
+        rio.write_json(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data, what: str = "catalogue") -> "Catalogue":
+        if not isinstance(data, dict):
+            raise ValueError(f"{what} is not a catalogue (expected a JSON object)")
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"{what} is not a reludyn catalogue (schema {data.get('schema')!r})")
+        ver = data.get("schema_version")
+        if ver != SCHEMA_VERSION:
+            raise ValueError(f"{what} has schema version {ver!r}; this reludyn reads "
+                             f"version {SCHEMA_VERSION}")
+        try:
+            problem = Problem.from_dict(data["problem"])
+            cat = cls(problem, settings=data.get("settings"), provenance=data.get("provenance"))
+            entries = data["entries"]
+            if not isinstance(entries, list):
+                raise ValueError("'entries' is not a list")
+            for k, ed in enumerate(entries):
+                if not isinstance(ed, dict):
+                    raise ValueError(f"entry {k} is not an object")
+                try:
+                    cat.entries.append(CriticalPoint.from_dict(ed, problem.K, problem.d))
+                except (ValueError, TypeError) as exc:
+                    raise ValueError(f"entry {k}: {exc}") from None
+        except KeyError as exc:
+            raise ValueError(f"{what} lacks key {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{what} is damaged: {exc}") from None
+        return cat
+
+    @classmethod
+    def load(cls, path, problem: Problem | None = None) -> "Catalogue":
+        """Read a catalogue written by :meth:`save`; if ``problem`` is given it must match."""
+        data = rio.read_json(path, "catalogue file")
+        cat = cls.from_dict(data, f"catalogue file {str(path)!r}")
+        if problem is not None and cat.problem != problem:
+            raise ValueError(f"catalogue file {str(path)!r} is for {cat.problem!r}, "
+                             f"not for {problem!r}")
+        return cat
+
+    CSV_COLUMNS = ("id", "loss", "kind", "index", "nullity", "symmetry_zero_modes",
+                   "unexplained_zero_modes", "in_plane", "plane_distance", "hits",
+                   "orbit_size", "grad_norm", "dead_rows", "coincident_pairs",
+                   "opposite_pairs", "normal_residual", "method")
+
+    def csv_text(self) -> str:
+        buf = _stdio.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(self.CSV_COLUMNS)
+        for i, e in enumerate(self.entries):
+            w.writerow([i, repr(e.loss), e.kind, e.index, e.nullity, e.symmetry_zero_modes,
+                        e.unexplained_zero_modes, int(e.in_plane), repr(e.plane_distance),
+                        e.hits, "" if e.orbit_size is None else e.orbit_size,
+                        repr(e.grad_norm), " ".join(map(str, e.dead_rows)),
+                        " ".join(f"{a}-{b}" for a, b in e.coincident_pairs),
+                        " ".join(f"{a}-{b}" for a, b in e.opposite_pairs),
+                        "" if e.normal_residual is None else repr(e.normal_residual),
+                        e.method or ""])
+        return buf.getvalue()
+
+    def to_csv(self, path) -> None:
+        """One summary row per entry (columns CSV_COLUMNS)."""
+        text = self.csv_text()
+        rio._atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+
+    def table(self) -> str:
+        """Human-readable table sorted by loss: loss, type, index, nullity, plane, hits, orbit."""
+        rows = sorted(range(len(self.entries)), key=lambda i: self.entries[i].loss)
+        head = f"{'id':>4} {'loss':>14} {'type':<17} {'index':>5} {'null':>4} {'sym0':>4} " \
+               f"{'plane':<6} {'hits':>6} {'orbit':>14} {'|grad|':>9}"
+        lines = [head, "-" * len(head)]
+        for i in rows:
+            e = self.entries[i]
+            orb = "inf" if e.orbit_size is None and not e.in_plane else (
+                "?" if e.orbit_size is None else str(e.orbit_size))
+            lines.append(f"{i:>4} {e.loss:>14.8g} {e.kind:<17} {e.index:>5} {e.nullity:>4} "
+                         f"{e.symmetry_zero_modes:>4} {'in' if e.in_plane else 'out':<6} "
+                         f"{e.hits:>6} {orb:>14} {e.grad_norm:>9.2e}")
+        return "\n".join(lines)

@@ -1,0 +1,423 @@
+"""The symmetries of J and matching of critical points modulo them.
+
+J(W) is unchanged by
+  * permuting student rows (W -> P W),
+  * any orthogonal Q with V Q = V (rotations/reflections of the orthogonal
+    complement of span(V)), W -> W Q, and
+  * an orthogonal Q with V Q = Π V for a permutation Π of the teacher rows; such a
+    Q exists exactly when Π preserves the teacher Gram matrix VVᵀ (for an
+    orthonormal teacher every Π: permuting coordinates with the teacher rows).
+
+Two points W1, W2 are related by these maps iff there are a row permutation P
+and a teacher automorphism Π with  P C1 Πᵀ = C2  and  P G1 Pᵀ = G2,  where
+C = W Vᵀ (K, M) and G = W Wᵀ (K, K): equal Gram matrices of the stacked rows
+[W; V] give the orthogonal map.  Matching therefore works on these invariants,
+never on raw coordinates.
+
+Teacher automorphisms: when VVᵀ = αI + β(11ᵀ − I) every Π qualifies; otherwise
+the group is searched column by column (exact, with a node budget).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+_NODE_BUDGET = 200_000
+
+
+def cluster_labels(values: np.ndarray, tol: float) -> np.ndarray:
+    """Integer labels of real numbers, equal when they chain within ``tol`` (single linkage)."""
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    if flat.size == 0:
+        return np.zeros(np.shape(values), dtype=np.int64)
+    order = np.argsort(flat, kind="stable")
+    gaps = np.diff(flat[order]) > tol
+    lab_sorted = np.concatenate([[0], np.cumsum(gaps)])
+    lab = np.empty(flat.size, dtype=np.int64)
+    lab[order] = lab_sorted
+    return lab.reshape(np.shape(values))
+
+
+class SymmetryContext:
+    """Everything about the teacher that matching needs: V (M, d), its Gram, the automorphisms.
+
+    ``tol`` is an absolute tolerance on entries of C and G (callers scale it).
+    """
+
+    def __init__(self, V: np.ndarray, tol: float = 1e-6):
+        self.V = np.asarray(V, dtype=np.float64)
+        self.M, self.d = self.V.shape
+        self.tol = float(tol)
+        self.TG = self.V @ self.V.T
+        M = self.M
+        off = self.TG[~np.eye(M, dtype=bool)]
+        diag = np.diag(self.TG)
+        scale = max(1.0, float(np.max(np.abs(self.TG))))
+        self.full_teacher_symmetry = bool(
+            np.ptp(diag) <= 1e-12 * scale and (off.size == 0 or np.ptp(off) <= 1e-12 * scale))
+        self.TG_labels = cluster_labels(self.TG, 1e-9 * scale)
+        # orthonormal basis of span(V) and of its complement
+        U, s, _ = np.linalg.svd(self.V.T, full_matrices=True)
+        r = int(np.sum(s > 1e-10 * s[0]))
+        self.rank = r
+        self.span = U[:, :r]          # (d, r)
+        self.complement = U[:, r:]    # (d, d - r)
+        self._group_order = None
+
+    # --- teacher automorphism group ------------------------------------
+    @property
+    def trivial_teacher_group(self) -> bool:
+        return self.M == 1 or self.teacher_group_order() == 1
+
+    def teacher_group_order(self) -> int | None:
+        """|{Π : Π VVᵀ Πᵀ = VVᵀ}|; M! for a fully symmetric teacher; None if the search ran out."""
+        if self._group_order is None:
+            if self.full_teacher_symmetry:
+                self._group_order = math.factorial(self.M)
+            else:
+                empty = np.zeros((0, self.M), dtype=np.int64)
+                self._group_order = _count_column_automorphisms(empty, self.TG_labels)
+        return self._group_order
+
+    def invariants(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(C = W Vᵀ (K, M), G = W Wᵀ (K, K))."""
+        return W @ self.V.T, W @ W.T
+
+    def plane_parts(self, W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(in-plane coordinates W·span (K, r), out-of-plane coordinates W·complement (K, d−r))."""
+        return W @ self.span, W @ self.complement
+
+
+def _rows_multiset(L: np.ndarray, cols) -> list:
+    return sorted(map(tuple, L[:, list(cols)].tolist()))
+
+
+def _column_search(L1, L2, TL, allow, on_leaf, budget):
+    """Backtracking over teacher-row (column) permutations π with L1[:, a] ~ L2[:, π(a)].
+
+    Partial assignments must keep the multisets of row tuples equal and preserve
+    the teacher Gram labels TL.  ``allow[a]`` lists the candidate images of a.
+    ``on_leaf(perm)`` returns True to stop.  Returns (stopped, nodes_used) or
+    (None, nodes) when the budget ran out.
+    """
+    M = TL.shape[0]
+    perm = [-1] * M
+    used = [False] * M
+    nodes = [0]
+
+    def rec(a):
+        if a == M:
+            return on_leaf(list(perm))
+        for b in allow[a]:
+            if used[b]:
+                continue
+            ok = TL[a, a] == TL[b, b]
+            for a2 in range(a):
+                if not ok:
+                    break
+                ok = TL[a2, a] == TL[perm[a2], b]
+            if not ok:
+                continue
+            nodes[0] += 1
+            if nodes[0] > budget:
+                raise _Budget
+            perm[a], used[b] = b, True
+            if _rows_multiset(L1, range(a + 1)) == _rows_multiset(L2, perm[: a + 1]):
+                if rec(a + 1):
+                    return True
+            perm[a], used[b] = -1, False
+        return False
+
+    try:
+        return rec(0), nodes[0]
+    except _Budget:
+        return None, nodes[0]
+
+
+class _Budget(Exception):
+    pass
+
+
+def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
+    """|{Π preserving TL with rows(L Πᵀ) = rows(L) as multisets}| by the orbit-stabilizer chain.
+
+    |A| = Π_i |orbit of column i under the stabilizer of columns 0..i−1|; each orbit
+    is found by an existence search, so highly symmetric matrices cost O(M²) searches.
+    """
+    M = TL.shape[0]
+    order = 1
+    used_nodes = 0
+    for i in range(M):
+        orbit = 0
+        for b in range(i, M):
+            allow = [[a] for a in range(i)] + [[b]] + [list(range(M)) for _ in range(i + 1, M)]
+            if b != i:
+                allow[i] = [b]
+            found, n = _column_search(L, L, TL, allow, lambda perm: True,
+                                      budget - used_nodes)
+            used_nodes += n
+            if found is None:
+                return None
+            orbit += bool(found)
+        order *= orbit
+    return order
+
+
+def _row_assignment(C1, C2, n1, n2):
+    """Row permutation p (C1[p[j]] ~ C2[j]) minimizing squared mismatch of C rows and norms."""
+    cost = ((C1[:, None, :] - C2[None, :, :]) ** 2).sum(-1) + (n1[:, None] - n2[None, :]) ** 2
+    r, c = linear_sum_assignment(cost)
+    p = np.empty(len(c), dtype=np.int64)
+    p[c] = r
+    return p
+
+
+def _tie_groups(C, n, tol):
+    """Groups of rows with equal C rows and norms (within tol): candidates for reshuffling."""
+    K = C.shape[0]
+    groups, seen = [], set()
+    for i in range(K):
+        if i in seen:
+            continue
+        g = [j for j in range(K) if j not in seen
+             and np.max(np.abs(C[i] - C[j]), initial=0.0) <= tol and abs(n[i] - n[j]) <= tol]
+        seen.update(g)
+        if len(g) > 1:
+            groups.append(g)
+    return groups
+
+
+def _verify_rows(G1, G2, p, tol) -> bool:
+    return bool(np.max(np.abs(G1[np.ix_(p, p)] - G2), initial=0.0) <= tol)
+
+
+def _match_rows(C1, G1, C2, G2, tol, max_tries=5040):
+    """Row permutation p with C1[p] ≈ C2 and G1[p][:, p] ≈ G2, or None."""
+    n1, n2 = np.sqrt(np.maximum(np.diag(G1), 0)), np.sqrt(np.maximum(np.diag(G2), 0))
+    p = _row_assignment(C1, C2, n1, n2)
+    if (np.max(np.abs(C1[p] - C2), initial=0.0) > tol
+            or np.max(np.abs(n1[p] - n2), initial=0.0) > tol):
+        return None
+    if _verify_rows(G1, G2, p, tol):
+        return p
+    # rows with equal teacher projections and norms differ only out of the plane;
+    # try reassigning them within their groups (bounded)
+    groups = _tie_groups(C2, n2, tol)
+    sizes = [math.factorial(len(g)) for g in groups]
+    if not groups or math.prod(sizes) > max_tries:
+        return None
+    for choice in itertools.product(*[itertools.permutations(g) for g in groups]):
+        q = p.copy()
+        for g, perm in zip(groups, choice):
+            q[list(g)] = p[list(perm)]
+        if _verify_rows(G1, G2, q, tol):
+            return q
+    return None
+
+
+def match(W1: np.ndarray, W2: np.ndarray, ctx: SymmetryContext, tol: float | None = None):
+    """Find (p, π) with W2 ≈ (row-permuted W1) under a symmetry of J, or None.
+
+    p: row permutation (W2 row j corresponds to W1 row p[j]); π: teacher-row
+    permutation (column a of C1 goes to column π[a] of C2; identity when the teacher
+    has no automorphisms). ``tol``: absolute tolerance on entries of C and G.
+    """
+    tol = ctx.tol if tol is None else tol
+    C1, G1 = ctx.invariants(W1)
+    C2, G2 = ctx.invariants(W2)
+    if C1.shape != C2.shape:
+        return None
+    ident = np.arange(ctx.M)
+    p = _match_rows(C1, G1, C2, G2, tol)
+    if p is not None:
+        return p, ident
+    if ctx.trivial_teacher_group:
+        return None
+    # quick screen: the multisets of entries of C must agree
+    if np.max(np.abs(np.sort(C1, axis=None) - np.sort(C2, axis=None)), initial=0.0) > tol:
+        return None
+    labels = cluster_labels(np.concatenate([C1.ravel(), C2.ravel()]), tol)
+    K, M = C1.shape
+    L1 = labels[: K * M].reshape(K, M)
+    L2 = labels[K * M:].reshape(K, M)
+    # norms as an extra, unpermuted column of labels
+    nl = cluster_labels(np.concatenate([np.diag(G1), np.diag(G2)]), tol)
+    col1 = [sorted(L1[:, a].tolist()) for a in range(M)]
+    col2 = [sorted(L2[:, b].tolist()) for b in range(M)]
+    allow = [[b for b in range(M) if col1[a] == col2[b]] for a in range(M)]
+    found = {}
+
+    def leaf(perm):
+        pi = np.asarray(perm)
+        C1p = np.empty_like(C1)
+        C1p[:, pi] = C1  # column a of C1 goes to column π(a)
+        q = _match_rows(C1p, G1, C2, G2, tol)
+        if q is not None:
+            found["r"] = (q, pi)
+            return True
+        return False
+
+    L1n = np.concatenate([L1, nl[:K, None]], axis=1)
+    L2n = np.concatenate([L2, nl[K:, None]], axis=1)
+    TLn = np.zeros((M + 1, M + 1), dtype=np.int64)
+    TLn[:M, :M] = ctx.TG_labels
+    TLn[M, M] = -1
+    allow_n = allow + [[M]]
+    _column_search(L1n, L2n, TLn, allow_n,
+                   lambda perm: leaf(perm[:M]), _NODE_BUDGET)
+    return found.get("r")
+
+
+def _extended_TL(ctx: SymmetryContext, extra: int) -> np.ndarray:
+    """Teacher Gram labels plus ``extra`` columns that can only map to themselves."""
+    M = ctx.M
+    TL = np.zeros((M + extra, M + extra), dtype=np.int64)
+    TL[:M, :M] = ctx.TG_labels + 1
+    for e in range(extra):
+        TL[M + e, M + e] = -1 - e
+    return TL
+
+
+def _exists_column_map(X1, X2, TL, tol) -> bool | None:
+    """Whether some Π (preserving TL) and row permutation give X1 Πᵀ ≈ X2 (labels within tol)."""
+    lab = cluster_labels(np.concatenate([X1.ravel(), X2.ravel()]), tol)
+    L1 = lab[: X1.size].reshape(X1.shape)
+    L2 = lab[X1.size:].reshape(X2.shape)
+    n = X1.shape[1]
+    col1 = [sorted(L1[:, a].tolist()) for a in range(n)]
+    col2 = [sorted(L2[:, b].tolist()) for b in range(n)]
+    allow = [[b for b in range(n) if col1[a] == col2[b]] for a in range(n)]
+    found, _ = _column_search(L1, L2, TL, allow, lambda perm: True, _NODE_BUDGET)
+    return found
+
+
+def orbit_size(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> int | None:
+    """Number of distinct points in the orbit of W under the symmetries of J, or None if infinite.
+
+    In-plane points (W is determined by C = W Vᵀ): K!·|T| / |Stab| with T the
+    teacher automorphisms and |Stab| = |{Π ∈ T : rows(C Πᵀ) = rows(C)}| · Π_i m_i!
+    (m_i: multiplicities of equal rows).  Out-of-plane points have a continuous
+    orbit (rotations of the complement) when d − rank(V) >= 2; when it is 1 the
+    reflection s -> −s of the out-of-plane coordinate s doubles the group.  Returns
+    None too when the group search exceeds its node budget.
+    """
+    tol = ctx.tol if tol is None else tol
+    K = W.shape[0]
+    _, out = ctx.plane_parts(W)
+    oop = out.size > 0 and float(np.max(np.abs(out))) > tol
+    if oop and out.shape[1] >= 2:
+        return None
+    C, _ = ctx.invariants(W)
+    X = np.concatenate([C, out], axis=1) if oop else C
+    TL = _extended_TL(ctx, 1 if oop else 0)
+    labels = cluster_labels(X, tol)
+    mult: dict = {}
+    for row in map(tuple, labels.tolist()):
+        mult[row] = mult.get(row, 0) + 1
+    row_stab = math.prod(math.factorial(m) for m in mult.values())
+    T = ctx.teacher_group_order()
+    A = _count_column_automorphisms(labels, TL)
+    if T is None or A is None:
+        return None
+    total = math.factorial(K) * T
+    if not oop:
+        return total // (A * row_stab)
+    Xr = np.concatenate([C, -out], axis=1)
+    refl = _exists_column_map(X, Xr, TL, tol)
+    if refl is None:
+        return None
+    return total * 2 // (A * row_stab * (2 if refl else 1))
+
+
+def symmetry_summary(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> dict:
+    """Distinct entry values of C = W Vᵀ and its block pattern up to row/column permutation.
+
+    ``values``: the distinct entries (cluster means, ascending); ``pattern``: C's
+    entries replaced by the index of their value, rows and columns sorted into a
+    canonical-ish order (lexicographic, alternated until stable); ``row_classes`` /
+    ``column_classes``: the number of distinct rows / columns.
+    """
+    tol = ctx.tol if tol is None else tol
+    C, _ = ctx.invariants(W)
+    lab = cluster_labels(C, tol)
+    uniq = np.unique(lab)
+    values = [float(np.mean(C[lab == u])) for u in uniq]
+    # relabel by ascending value (labels already ascend with value)
+    P = lab.copy()
+    if not ctx.trivial_teacher_group:
+        for _ in range(2 * (C.shape[0] + C.shape[1])):
+            Q = P[np.lexsort(P.T[::-1])]
+            Q = Q[:, np.lexsort(Q[::-1])]
+            if np.array_equal(Q, P):
+                break
+            P = Q
+    else:
+        P = P[np.lexsort(P.T[::-1])]
+    return {
+        "values": values,
+        "pattern": P.tolist(),
+        "row_classes": int(len({tuple(r) for r in lab.tolist()})),
+        "column_classes": int(len({tuple(c) for c in lab.T.tolist()})),
+    }
+
+
+def symmetry_zero_modes(W: np.ndarray, ctx: SymmetryContext, tol: float = 1e-9) -> int:
+    """Dimension of the orbit of W under rotations of the complement of span(V).
+
+    The tangent vectors are W Aᵀ for skew A = U S Uᵀ (U: orthonormal basis of the
+    complement, S skew); the count is the rank of these vectors (relative ``tol``).
+    """
+    U = ctx.complement
+    c = U.shape[1]
+    if c < 2:
+        return 0
+    Z = W @ U  # (K, c) out-of-plane coordinates
+    vecs = []
+    for a in range(c):
+        for b in range(a + 1, c):
+            S = np.zeros((c, c))
+            S[a, b], S[b, a] = 1.0, -1.0
+            vecs.append((Z @ S.T @ U.T).ravel())
+    T = np.asarray(vecs)
+    s = np.linalg.svd(T, compute_uv=False)
+    scale = max(float(np.max(np.abs(W))), 1.0)
+    return int(np.sum(s > tol * scale))
+
+
+def coincident_groups(W: np.ndarray, tol: float = 1e-4) -> list[list[int]]:
+    """Groups (size >= 2) of nonzero rows with the same direction: ‖e_j − e_k‖ <= tol."""
+    n = np.linalg.norm(W, axis=1)
+    live = np.flatnonzero(n > 0)
+    E = W[live] / n[live, None]
+    groups, seen = [], set()
+    for a in range(len(live)):
+        if a in seen:
+            continue
+        g = [b for b in range(a, len(live)) if b not in seen
+             and np.linalg.norm(E[a] - E[b]) <= tol]
+        seen.update(g)
+        if len(g) > 1:
+            groups.append([int(live[b]) for b in g])
+    return groups
+
+
+def equalize_coincident(W: np.ndarray, tol: float = 1e-4) -> np.ndarray:
+    """Canonical representative of coincident rows: equal shares of their summed norm.
+
+    Rows w_j = a_j e with one direction e enter the network only through
+    Σ_j relu(a_j eᵀx) = (Σ_j a_j) relu(eᵀx), so J is constant along the splits of
+    the total norm: critical points come in such lines.  The equal split is the
+    representative kept in a catalogue (the symmetric saddle x_s(1, …, 1) for an
+    orthonormal teacher is one).
+    """
+    W = np.array(W, dtype=np.float64)
+    for g in coincident_groups(W, tol):
+        rows = W[g]
+        total = float(np.sum(np.linalg.norm(rows, axis=1)))
+        s = rows.sum(axis=0)
+        e = s / np.linalg.norm(s)
+        W[g] = (total / len(g)) * e
+    return W

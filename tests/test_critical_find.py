@@ -1,0 +1,170 @@
+"""find_critical_points: the issue's acceptance tests, determinism, resume, bad input.
+
+The spurious-minima acceptance test runs K = M = d = 6, 8 and 10 (not 7, 9) to keep
+the suite fast; benchmarks/bench_catalogue.py runs K = M = d = 10.
+"""
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import reludyn as rd
+from reludyn.critical import Catalogue, find_critical_points
+from reludyn.critical import find as find_mod
+
+
+def _fd_nullity_index(W, V, h=1e-6, rtol=1e-5):
+    x = W.ravel()
+    n = x.size
+    H = np.empty((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        H[:, i] = (rd.grad((x + e).reshape(W.shape), V)
+                   - rd.grad((x - e).reshape(W.shape), V)).ravel() / (2 * h)
+    ev = np.linalg.eigvalsh(0.5 * (H + H.T))
+    z = np.abs(ev) <= rtol * np.max(np.abs(ev))
+    return int(np.sum((ev < 0) & ~z)), int(np.sum(z))
+
+
+def _all_critical(cat, tol=1e-10):
+    for e in cat:
+        assert np.linalg.norm(rd.grad(e.W, cat.problem.V)) <= tol
+        assert e.grad_norm <= tol
+
+
+def test_k2_orthonormal_minimum_once_and_symmetric_saddle():
+    P = rd.Problem.orthonormal(2)
+    cat = find_critical_points(P, n_seeds=30, seed=0)
+    _all_critical(cat)
+    mins = [e for e in cat if e.kind == "global_min"]
+    assert len(mins) == 1 and mins[0].orbit_size == 2 and mins[0].hits > 1
+    assert cat.match(P.V[[1, 0]].copy()) == cat.entries.index(mins[0])
+    xs = rd.symmetric_saddle_x(2)
+    i = cat.match(np.full((2, 2), xs))
+    assert i is not None
+    e = cat.entries[i]
+    assert e.kind == "saddle"
+    assert (e.index, e.nullity) == _fd_nullity_index(np.full((2, 2), xs), P.V) == (1, 1)
+    np.testing.assert_allclose(e.W, np.full((2, 2), xs), atol=1e-9)
+    losses = [x.loss for x in cat]
+    assert losses == sorted(losses)
+
+
+@pytest.mark.parametrize("d", [4, 6])
+def test_out_of_plane_points_have_rotation_zero_modes(d):
+    P = rd.Problem.orthonormal(2, d)
+    cat = find_critical_points(P, n_seeds={"out_of_plane": 20, "gd": 6}, seed=1)
+    _all_critical(cat)
+    oop = [e for e in cat if not e.in_plane]
+    assert oop
+    for e in oop:
+        assert e.plane_distance > 1e-3
+        assert e.orbit_size is None
+        assert e.symmetry_zero_modes > 0
+        assert e.nullity == e.symmetry_zero_modes
+        assert e.unexplained_zero_modes == 0
+        assert _fd_nullity_index(e.W, P.V)[1] == e.nullity
+
+
+@pytest.mark.parametrize("K", [6, 8, 10])
+def test_spurious_minima_not_reached_by_gd(K):
+    from reludyn.dynamics.gd import gradient_descent
+    from reludyn.dynamics.init import xavier_init
+    P = rd.Problem.orthonormal(K)
+    cat = find_critical_points(P, n_seeds={"symmetric": 15, "gd": 5}, seed=0)
+    _all_critical(cat)
+    assert any(e.kind == "global_min" for e in cat)
+    spurious = [i for i, e in enumerate(cat.entries) if e.kind == "spurious_min"]
+    assert spurious
+    for i in spurious:
+        assert cat.entries[i].index == 0 and cat.entries[i].loss > 1e-3
+    res = gradient_descent(P, xavier_init(P, 16, seed=123), 0.5 / K, tol=1e-7, norm="fro",
+                           max_steps=20_000)
+    reached = set()
+    for W, why in zip(res.W, res.reason):
+        if why == "converged":
+            from reludyn.critical.solve import solve_point
+            r = solve_point(W, P.V)
+            j = cat.match(r.W) if r.success else None
+            if j is not None:
+                reached.add(j)
+    assert reached, "GD end points should land on catalogue entries"
+    assert set(spurious) - reached
+
+
+def test_same_seed_same_catalogue_and_more_seeds_superset():
+    P = rd.Problem.orthonormal(3, 4)
+    a = find_critical_points(P, n_seeds=24, seed=3)
+    b = find_critical_points(P, n_seeds=24, seed=3)
+    assert len(a) == len(b)
+    for x, y in zip(a.entries, b.entries):
+        assert_array_equal(x.W, y.W)
+        assert x.to_dict() == y.to_dict()
+    big = find_critical_points(P, n_seeds=48, seed=3)
+    for e in a:
+        assert big.match(e.W) is not None
+    assert len(big) >= len(a)
+
+
+def test_resume_after_interruption(tmp_path, monkeypatch):
+    P = rd.Problem.orthonormal(2, 3)
+    full = find_critical_points(P, n_seeds=18, seed=4)
+    out = tmp_path / "cat.json"
+    calls = {"n": 0}
+    real = find_mod._solve_task
+
+    def flaky(args):
+        calls["n"] += 1
+        if calls["n"] > 7:
+            raise KeyboardInterrupt
+        return real(args)
+
+    monkeypatch.setattr(find_mod, "_solve_task", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        find_critical_points(P, n_seeds=18, seed=4, out=out, save_every=3)
+    part = Catalogue.load(out)
+    assert part.provenance["seeds_done"] == 7 and not part.provenance["complete"]
+    monkeypatch.setattr(find_mod, "_solve_task", real)
+    done = find_critical_points(P, n_seeds=18, seed=4, out=out, resume=True, save_every=3)
+    assert done.provenance["complete"]
+    assert [e.to_dict() for e in done] == [e.to_dict() for e in full]
+    with pytest.raises(ValueError, match="cannot resume"):
+        find_critical_points(P, n_seeds=20, seed=4, out=out, resume=True)
+
+
+def test_workers_do_not_change_the_result():
+    P = rd.Problem.orthonormal(2, 3)
+    a = find_critical_points(P, n_seeds=12, seed=5, workers=1)
+    b = find_critical_points(P, n_seeds=12, seed=5, workers=2)
+    assert [e.to_dict() for e in a] == [e.to_dict() for e in b]
+
+
+def test_user_points_and_bad_input():
+    P = rd.Problem.orthonormal(2)
+    cat = find_critical_points(P, n_seeds=0, points=P.V[None] * 1.01)
+    assert len(cat) == 1 and cat.entries[0].kind == "global_min"
+    with pytest.raises(TypeError, match="Problem"):
+        find_critical_points(np.eye(2))
+    with pytest.raises(ValueError, match="n_seeds"):
+        find_critical_points(P, n_seeds=-1)
+    with pytest.raises(ValueError, match="unknown seed strategy"):
+        find_critical_points(P, strategies=["magic"])
+    with pytest.raises(ValueError, match="rank"):
+        find_critical_points(P, strategies=["out_of_plane"])
+    with pytest.raises(ValueError, match="unknown solver"):
+        find_critical_points(P, methods=["newton"])
+    with pytest.raises(ValueError, match="tol"):
+        find_critical_points(P, tol=-1.0)
+
+
+def test_k_below_m_lowest_minimum_is_labelled_global():
+    P = rd.Problem.gaussian(2, 2, K=1, seed=1)
+    cat = find_critical_points(P, n_seeds=24, seed=0)
+    mins = [e for e in cat if e.kind in ("global_min", "spurious_min")]
+    assert mins and mins[0].kind == "global_min" and mins[0].loss > 0
+    assert all(e.kind == "spurious_min" for e in mins[1:])
+    # independent check: GD from many starts never goes below the labelled minimum
+    from reludyn.dynamics.gd import gradient_descent
+    from reludyn.dynamics.init import gaussian_init
+    res = gradient_descent(P, gaussian_init(P, 20, seed=5), 0.2, tol=1e-9, max_steps=20_000)
+    assert np.min(res.loss) >= mins[0].loss - 1e-9
