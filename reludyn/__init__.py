@@ -19,11 +19,33 @@ from .paper import (
     normal_equation_residual,
 )
 from .problem import Problem, symmetric_saddle_x
-from .dynamics import (FlowResult, GDResult, gradient_descent, gradient_flow, make_init,
-                       symmetric_field, symmetric_fixed_points)
-from .critical import Catalogue, CriticalPoint, find_critical_points
-from .basins import (BasinResult, ManifoldFlow, Task, basin_fractions, build_basin_graph,
-                     catalogue_graph, push_from_saddles, run_tasks, wilson_interval)
+
+# The upper layers (dynamics, critical points, basins) pull in scipy.integrate,
+# scipy.optimize and networkx; they load on first attribute access so that
+# `import reludyn` stays light (PEP 562).
+_LAZY = {
+    "dynamics": ["FlowResult", "GDResult", "gradient_descent", "gradient_flow", "make_init",
+                 "symmetric_field", "symmetric_fixed_points"],
+    "critical": ["Catalogue", "CriticalPoint", "find_critical_points"],
+    "basins": ["BasinResult", "ManifoldFlow", "Task", "basin_fractions", "build_basin_graph",
+               "catalogue_graph", "push_from_saddles", "run_tasks", "wilson_interval"],
+}
+_LAZY_OWNER = {name: mod for mod, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _LAZY_OWNER:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY_OWNER[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'reludyn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_OWNER))
+
 
 __all__ = [
     "__version__",

@@ -47,3 +47,12 @@ def test_import_compiles_nothing():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "0"
+
+
+def test_import_is_light_and_lazy_names_resolve():
+    code = ("import sys, reludyn; heavy = [m for m in ('matplotlib', 'networkx', 'scipy.optimize', "
+            "'scipy.integrate', 'dask') if m in sys.modules]; print(heavy); "
+            "missing = [n for n in reludyn.__all__ if not hasattr(reludyn, n)]; print(missing)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["[]", "[]"]
