@@ -91,11 +91,12 @@ def test_push_options_and_bad_input(tmp_path):
 def test_flows_chain_from_saddle_to_saddle():
     # K = 3: pushes off the negative-diagonal saddle along the diagonal reach the symmetric
     # saddle x_s 11ᵀ (another saddle); with chain=True the pushes continue from there
-    from reludyn.plots.portraits import symmetric_fixed_points, symmetric_point_W
+    from reludyn.dynamics.init import symmetric_point
+    from reludyn.dynamics.reduced import symmetric_fixed_points
     prob = Problem.orthonormal(3)
     neg = next(p for p in symmetric_fixed_points(3) if p.kind == "saddle" and p.x < 0)
     cat = Catalogue(prob)
-    s0, _ = cat.add(symmetric_point_W(neg.x, neg.y, 3))
+    s0, _ = cat.add(symmetric_point(3, neg.x, neg.y))
     flows = push_from_saddles(prob, cat, eta=0.1, n_random=0, chain=True)
     sources = {f.source for f in flows}
     assert len(sources) == 2 and s0 in sources

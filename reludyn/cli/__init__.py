@@ -13,7 +13,7 @@ import sys
 
 from .._version import __version__
 
-COMMANDS = ["check", "reproduce"]
+COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue"]
 
 
 class CLIError(Exception):

@@ -16,28 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from . import CLIError
-from .common import (add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg,
-                     problem_from_args)
-
-
-def _nonneg_float_arg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (v >= 0 and v != float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return v
-
-
-def _float_arg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not np.isfinite(v):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return v
+from .common import (add_problem_args, finite_float_arg, nonneg_float_arg, nonneg_int_arg,
+                     positive_float_arg, positive_int_arg, problem_from_args)
 
 
 def register(subparsers) -> None:
@@ -57,25 +37,25 @@ def register(subparsers) -> None:
     g.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of the initializations")
     g.add_argument("--std", type=positive_float_arg, default=1.0, help="gaussian: entry std")
     g.add_argument("--radius", type=positive_float_arg, default=1.0, help="ball: radius")
-    g.add_argument("--rel-noise", type=_nonneg_float_arg, default=0.1,
+    g.add_argument("--rel-noise", type=nonneg_float_arg, default=0.1,
                    help="near_teacher: noise norm relative to ‖V‖_F")
-    g.add_argument("--sym-x", type=_float_arg, default=1e-3, help="symmetric: x")
-    g.add_argument("--sym-y", type=_float_arg, default=0.0, help="symmetric: y")
-    g.add_argument("--delta", type=_nonneg_float_arg, default=0.0,
+    g.add_argument("--sym-x", type=finite_float_arg, default=1e-3, help="symmetric: x")
+    g.add_argument("--sym-y", type=finite_float_arg, default=0.0, help="symmetric: y")
+    g.add_argument("--delta", type=nonneg_float_arg, default=0.0,
                    help="symmetric: std of the perturbation")
     d = p.add_argument_group("dynamics")
     m = d.add_mutually_exclusive_group()
     m.add_argument("--eta", type=positive_float_arg, help="gradient descent step (default 0.1)")
     m.add_argument("--flow", choices=["RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"],
                    help="gradient flow with this solve_ivp method instead of descent")
-    d.add_argument("--tol", type=_nonneg_float_arg, default=1e-10,
+    d.add_argument("--tol", type=nonneg_float_arg, default=1e-10,
                    help="stop when the gradient norm is below this (default 1e-10)")
     d.add_argument("--norm", choices=["max_row", "fro"], default="max_row",
                    help="gradient norm of the GD stopping rule (flow uses fro)")
     d.add_argument("--max-steps", type=nonneg_int_arg, default=100_000, help="GD step budget")
     d.add_argument("--diverge-bound", type=positive_float_arg, default=1e8,
                    help="GD: ‖W‖_F above this counts as diverged")
-    d.add_argument("--dead-tol", type=_nonneg_float_arg, default=0.0,
+    d.add_argument("--dead-tol", type=nonneg_float_arg, default=0.0,
                    help="GD: a row norm <= this stops the run as dead_row")
     d.add_argument("--t-max", type=positive_float_arg, default=1e4, help="flow: final time")
     d.add_argument("--polish", action="store_true", help="flow: Newton-polish each end point")
@@ -85,7 +65,7 @@ def register(subparsers) -> None:
     o.add_argument("-o", "--output", required=True, help="output .npz (summary goes to .json)")
     o.add_argument("--global-tol", type=positive_float_arg, default=1e-3,
                    help="loss below this counts as the global minimum (default 1e-3)")
-    o.add_argument("--group-tol", type=_nonneg_float_arg, default=1e-6,
+    o.add_argument("--group-tol", type=nonneg_float_arg, default=1e-6,
                    help="relative loss tolerance for grouping other end points (default 1e-6)")
     o.add_argument("--chunk", type=positive_int_arg, default=64,
                    help="runs per saved chunk (default 64)")

@@ -6,34 +6,27 @@ import argparse
 from ..problem import Problem
 
 
-def positive_int_arg(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
+def _number_arg(cast, ok, expected: str):
+    """An argparse type: ``cast`` the text and require ``ok(value)``, else say what was expected."""
+
+    def parse(text: str):
+        try:
+            v = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return v
+
+    parse.__name__ = expected.replace(" ", "_")
+    return parse
 
 
-def nonneg_int_arg(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
-    return v
-
-
-def positive_float_arg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return v
+positive_int_arg = _number_arg(int, lambda v: v >= 1, "a positive integer")
+nonneg_int_arg = _number_arg(int, lambda v: v >= 0, "an integer >= 0")
+positive_float_arg = _number_arg(float, lambda v: 0 < v < float("inf"), "a positive finite number")
+nonneg_float_arg = _number_arg(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
+finite_float_arg = _number_arg(float, lambda v: abs(v) < float("inf"), "a finite number")
 
 
 def add_problem_args(parser: argparse.ArgumentParser) -> None:

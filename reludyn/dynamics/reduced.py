@@ -156,7 +156,8 @@ class FixedPoint:
     """A fixed point of the reduced symmetric flow: (x, y), loss, 2x2 Jacobian of the flow,
     its eigenvalues (sorted by real part) and kind in {"sink", "saddle", "source", "degenerate"};
     ``label``: "global_min" for (1, 0), "global_min_permuted" for (0, 1) when K = 2,
-    "symmetric_saddle" for x = y = x_s, "diagonal" for other points with x = y, else ""."""
+    "symmetric_saddle" for x = y = x_s, "diagonal" for other points with x = y, else "";
+    ``index``: number of negative eigenvalues of the full K×K Hessian of J at W(x, y)."""
 
     x: float
     y: float
@@ -165,6 +166,7 @@ class FixedPoint:
     eigenvalues: np.ndarray
     kind: str
     label: str = ""
+    index: int | None = None
 
 
 def _classify(ev, tol=1e-9) -> str:
@@ -195,7 +197,12 @@ def symmetric_fixed_point(x: float, y: float, K: int) -> FixedPoint:
         label = "symmetric_saddle"
     elif abs(x - y) < 1e-9:
         label = "diagonal"
-    return FixedPoint(float(x), float(y), float(symmetric_loss(x, y, K)), Jf, ev, _classify(ev), label)
+    from .init import symmetric_point
+
+    H = hessian(symmetric_point(K, x, y), np.eye(K))
+    index = int(np.sum(np.linalg.eigvalsh(H) < -1e-9 * max(1.0, np.abs(H).max())))
+    return FixedPoint(float(x), float(y), float(symmetric_loss(x, y, K)), Jf, ev, _classify(ev),
+                      label, index)
 
 
 def symmetric_fixed_points(K: int, *, box: tuple[float, float, float, float] = (-1.0, 2.0, -1.0, 2.0),

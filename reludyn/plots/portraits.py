@@ -8,13 +8,12 @@ All figures are built on ``matplotlib.figure.Figure`` (no pyplot state).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy.integrate import solve_ivp
-from scipy.optimize import root
 
-from ..landscape import grad, hessian
+from ..dynamics.init import symmetric_point
+from ..dynamics.reduced import FixedPoint, symmetric_field, symmetric_fixed_points
+from ..landscape import grad
 from ..problem import symmetric_saddle_x
 from ..validation import as_float_array, check_finite, positive_int
 
@@ -35,32 +34,6 @@ def new_axes(ax=None, figsize=(6.0, 5.0)):
 
     fig = Figure(figsize=figsize, dpi=100, layout="constrained")
     return fig, fig.add_subplot()
-
-
-def symmetric_point_W(x: float, y: float, K: int) -> np.ndarray:
-    """W = x I + y (11ᵀ − I) as a (K, K) array."""
-    return np.full((K, K), float(y)) + (float(x) - float(y)) * np.eye(K)
-
-
-def symmetric_field(x, y, K: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reduced gradient flow (dx/dt, dy/dt) of the symmetric family, elementwise over x, y.
-
-    Uses the closed form of ``reludyn.dynamics.reduced`` when that module is present,
-    else :func:`projected_symmetric_field` (the tests check that the two agree).
-    """
-    try:
-        from ..dynamics.reduced import symmetric_field as closed_form
-    except ImportError:  # the dynamics layer is optional for drawing
-        return projected_symmetric_field(x, y, K)
-    K = positive_int(K, "K")
-    if K < 2:
-        raise ValueError("the symmetric (x, y) family needs K >= 2")
-    x = as_float_array(x, "x")
-    y = as_float_array(y, "y")
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same shape, got {x.shape} and {y.shape}")
-    u, v = closed_form(x, y, K)
-    return np.asarray(u, float), np.asarray(v, float)
 
 
 def projected_symmetric_field(x, y, K: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,94 +59,6 @@ def projected_symmetric_field(x, y, K: int) -> tuple[np.ndarray, np.ndarray]:
     diag = np.einsum("bjj->b", G) / K
     off = (G.sum(axis=(1, 2)) - diag * K) / (K * (K - 1)) if K > 1 else np.zeros_like(diag)
     return (-diag).reshape(shape), (-off).reshape(shape)
-
-
-@dataclass
-class FixedPoint:
-    """A rest point of a 2-D reduced field: position, 2-D type, full-space Hessian index."""
-
-    x: float
-    y: float
-    kind: str            # sink / saddle / source / degenerate / nondifferentiable
-    eig2d: tuple          # eigenvalues of the 2-D Jacobian (complex allowed)
-    index: int | None     # negative Hessian eigenvalues of J at the full W (None: undefined)
-    loss: float
-
-
-def _jacobian(f, p, h=1e-6):
-    J = np.empty((2, 2))
-    for k in range(2):
-        e = np.zeros(2)
-        e[k] = h
-        J[:, k] = (np.asarray(f(p + e)) - np.asarray(f(p - e))) / (2 * h)
-    return J
-
-
-def _classify(eig, tol=1e-9):
-    re = np.real(eig)
-    if np.any(np.abs(re) <= tol):
-        return "degenerate"
-    if np.all(re < 0):
-        return "sink"
-    if np.all(re > 0):
-        return "source"
-    return "saddle"
-
-
-def _candidate_cells(U, V, xg, yg):
-    """Centres of grid cells where both field components change sign (nullclines cross)."""
-    def changes(F):
-        c = np.stack([F[:-1, :-1], F[1:, :-1], F[:-1, 1:], F[1:, 1:]])
-        return (c.min(axis=0) <= 0) & (c.max(axis=0) >= 0)
-    iy, ix = np.nonzero(changes(U) & changes(V))
-    return [((xg[i] + xg[i + 1]) / 2, (yg[j] + yg[j + 1]) / 2) for j, i in zip(iy, ix)]
-
-
-def symmetric_fixed_points(K: int, xlim=(-1.0, 2.0), ylim=(-1.0, 1.5), n_grid: int = 121,
-                           tol: float = 1e-11) -> list[FixedPoint]:
-    """Rest points of the symmetric (x, y) flow inside the box, found by root finding.
-
-    Seeds: centres of the cells of an ``n_grid``² grid where both components change sign,
-    plus the known points (1, 0) (the teacher) and (x_s, x_s) (the symmetric saddle).
-    Each is typed by its 2-D Jacobian and by the Morse index of J at the full
-    W = x A + y B. The origin is listed as nondifferentiable.
-    """
-    from ..landscape import loss
-
-    K = positive_int(K, "K")
-    V = np.eye(K)
-
-    def f(p):
-        u, v = symmetric_field(np.array([p[0]]), np.array([p[1]]), K)
-        return np.array([u[0], v[0]])
-
-    xs = symmetric_saddle_x(K)
-    xg, yg, X, Y = _grid(xlim, ylim, n_grid)
-    U, Vv = symmetric_field(X, Y, K)
-    seeds = [(1.0, 0.0), (xs, xs)] + _candidate_cells(U, Vv, xg, yg)
-    found: list[np.ndarray] = []
-    for s in seeds:
-        sol = root(f, np.array(s, dtype=float), method="hybr", options={"xtol": 1e-14})
-        p = sol.x
-        if not np.all(np.isfinite(p)) or np.linalg.norm(f(p)) > tol:
-            continue
-        if not (xlim[0] <= p[0] <= xlim[1] and ylim[0] <= p[1] <= ylim[1]):
-            continue
-        if np.hypot(*p) < 1e-8:
-            continue  # the origin, added below
-        if all(np.linalg.norm(p - q) > 1e-6 for q in found):
-            found.append(p)
-    out = [FixedPoint(0.0, 0.0, "nondifferentiable", (), None, float(loss(np.zeros((K, K)), V)))]
-    for p in sorted(found, key=lambda q: (q[0], q[1])):
-        eig = np.linalg.eigvals(_jacobian(f, p))
-        W = symmetric_point_W(p[0], p[1], K)
-        try:
-            index = int(np.sum(np.linalg.eigvalsh(hessian(W, V)) < -1e-9))
-        except ValueError:
-            index = None
-        out.append(FixedPoint(float(p[0]), float(p[1]), _classify(eig), tuple(eig.tolist()),
-                              index, float(loss(W, V))))
-    return out
 
 
 def integrate_2d(field, start, t_max: float = 200.0, n: int = 400) -> np.ndarray:
@@ -242,8 +127,12 @@ def symmetric_portrait(K: int, *, xlim=(-1.0, 1.3), ylim=(-0.4, 0.8), n: int = 6
         tr = integrate_2d(f2, s, t_max)
         ax.plot(tr[:, 0], tr[:, 1], color="k", lw=1.6, label="trajectory" if i == 0 else None)
         ax.plot(*tr[0], "k.", ms=6)
-    pts = symmetric_fixed_points(K, xlim=xlim, ylim=ylim)
+    pts = symmetric_fixed_points(K, box=(*xlim, *ylim), n_grid=15)
     _mark(ax, pts, set())
+    # W = 0 (every row dead) is a rest point of the flow where J is not differentiable
+    st = STYLE["nondifferentiable"]
+    ax.plot(0.0, 0.0, ls="none", marker=st["marker"], color=st["color"], ms=9, mec="k",
+            zorder=5, label=st["label"])
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     ax.set_xlabel("x (own teacher direction)")
