@@ -1,0 +1,130 @@
+"""Shared plumbing for the analysis scripts: options, figures, JSON summaries, verdicts."""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless; every script only writes files
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from reludyn.io import write_json  # noqa: E402
+
+REPRODUCED = "reproduced"
+CAVEAT = "reproduced with a caveat"
+NOT_REPRODUCED = "not reproduced"
+NOT_RUN = "not run"
+MEASURED = "measured (beyond the paper)"
+VERDICTS = (REPRODUCED, CAVEAT, NOT_REPRODUCED, NOT_RUN, MEASURED)
+
+DPI = 100
+
+
+def make_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the options every script shares: --fast, --out-dir, --seed, --quiet."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--fast", action="store_true", help="quick reduced version (seconds)")
+    p.add_argument("--out-dir", default=None,
+                   help="where figures and JSON go (default figures/, with --fast figures/fast/)")
+    p.add_argument("--seed", type=int, default=0, help="base seed of every random draw (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def int_list(text: str) -> list[int]:
+    """Parse '6,7,8' or '6-10' into a list of ints (argparse type)."""
+    try:
+        if "-" in text and "," not in text:
+            a, b = text.split("-")
+            return list(range(int(a), int(b) + 1))
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like '6,7,8' or '6-10', got {text!r}") from None
+
+
+def float_list(text: str) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like '0.1,0.5', got {text!r}") from None
+
+
+def out_dir(args) -> Path:
+    """The output folder: --out-dir, else figures/ (full runs) or figures/fast/ (--fast)."""
+    if args.out_dir is None:
+        args.out_dir = "figures/fast" if args.fast else "figures"
+    p = Path(args.out_dir)
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def savefig(fig, directory: Path, name: str) -> str:
+    """Save a figure as a small PNG and close it; returns the file name."""
+    path = Path(directory) / name
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tight_layout warns on figures it cannot improve
+        fig.tight_layout()
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return str(path)
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95% interval of a binomial proportion k/n."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    den = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / den
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    # clamp so that lo <= k/n <= hi exactly (rounding at k = 0 or n would break error bars)
+    return (min(p, max(0.0, c - h)), max(p, min(1.0, c + h)))
+
+
+def finish(directory: Path, name: str, *, claim: str, title: str, figures: list[str],
+           measured: str, verdict: str, numbers: dict, t0: float, fast: bool) -> dict:
+    """Write ``<name>.json`` with the numbers and return the summary dict the runner tabulates."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    summary = {
+        "claim": claim,
+        "title": title,
+        "figures": [str(Path(f).name) for f in figures],
+        "measured": measured,
+        "verdict": verdict,
+        "fast": bool(fast),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "numbers": numbers,
+    }
+    path = Path(directory) / f"{name}.json"
+    write_json(path, summary)
+    summary["json"] = str(path)
+    return summary
+
+
+def log(args, msg: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(msg, flush=True)
+
+
+def teacher_perm_distance(W: np.ndarray, V: np.ndarray) -> float:
+    """min over row assignments of ‖W − P V‖_F (extra student rows compared with 0).
+
+    Uses the Hungarian algorithm on squared row distances, so it is exact for any K ≥ M.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    K, M = W.shape[0], V.shape[0]
+    Vp = np.zeros((max(K, M), W.shape[1]))
+    Vp[:M] = V
+    Wp = np.zeros_like(Vp)
+    Wp[:K] = W
+    C = ((Wp[:, None, :] - Vp[None, :, :]) ** 2).sum(-1)
+    r, c = linear_sum_assignment(C)
+    return float(np.sqrt(C[r, c].sum()))
