@@ -198,82 +198,234 @@ def loss_kernel(W, V):
     return _loss_from_geometry(a, b, cww, sww, tww, cwv, swv, twv, _teacher_energy(V))
 
 
-@njit(cache=True)
-def _fused_loss_grad(W, V, G, teacher_energy):
-    """Write ∇J(W) into G (K, d); return J(W) (teacher_energy = ½Σκ(v_m, v_n) supplied).
+# ---------------------------------------------------------------------------
+# Gradient: the hot path of every optimizer. All cosines come from one Gram
+# product of unit rows, angles from a branch-free arccos that vectorizes, and
+# the workspace can be allocated once per run (grad_workspace) and reused.
+# ---------------------------------------------------------------------------
+# fdlibm e_acos.c constants: acos via asin(x) = x + x·R(x²) on |x| < 1/2 and the
+# half-angle identity on 1/2 <= |x| <= 1.
+_PIO2_HI = 1.57079632679489655800e+00
+_PIO2_LO = 6.12323399573676603587e-17
+_PS0 = 1.66666666666666657415e-01
+_PS1 = -3.25565818622400915405e-01
+_PS2 = 2.01212532134862925881e-01
+_PS3 = -4.00555345006794114027e-02
+_PS4 = 7.91534994289814532176e-04
+_PS5 = 3.47933107596021167570e-05
+_QS1 = -2.40339491173441421878e+00
+_QS2 = 2.02094576023350569471e+00
+_QS3 = -6.88283971605453293030e-01
+_QS4 = 7.70381505559019352791e-02
 
-    The optimizers' hot path: one pass over the pairs, no geometry arrays.
+
+@njit(cache=True, inline="always", error_model="numpy")
+def acos_fast(x):
+    """arccos(x) for x in [-1, 1] without branches (so loops over it vectorize); <= 1 ulp off libm."""
+    ax = abs(x)
+    small = ax < 0.5
+    z = x * x if small else (1.0 - ax) * 0.5
+    p = z * (_PS0 + z * (_PS1 + z * (_PS2 + z * (_PS3 + z * (_PS4 + z * _PS5)))))
+    q = 1.0 + z * (_QS1 + z * (_QS2 + z * (_QS3 + z * _QS4)))
+    r = p / q
+    s = math.sqrt(z)
+    big = 2.0 * (s + s * r)
+    res_small = _PIO2_HI - (x - (_PIO2_LO - x * r))
+    res_big = big if x > 0.0 else 2.0 * _PIO2_HI - big
+    return res_small if small else res_big
+
+
+@njit(cache=True, error_model="numpy")
+def grad_workspace(W, V):
+    """Per-run workspace for (:func:`grad_into`), with the teacher part filled in.
+
+    Returns (X (N, d) raw rows [W; V], XT (d, N) unit rows transposed,
+    nrm (N,) row norms, C (K, N) cosines, S (K, N) sines, T (K, N) angles,
+    Cm (K, N) coefficients), N = K + M. The student part is refreshed by
+    (:func:`grad_into`) from X[:K], which holds the current iterate.
     """
     K, d = W.shape
     M = V.shape[0]
-    nrm, gram = _rows_gram(W, V)
-    cw = np.empty((K, K))  # coefficient of w_k in 2π ∇_{w_j} J
-    cv = np.empty((K, M))  # coefficient of v_m
-    rad = np.zeros(K)  # coefficient of e_j
-    ww = 0.0
-    wv = 0.0
+    N = K + M
+    X = np.empty((N, d))
+    XT = np.empty((d, N))
+    nrm = np.empty(N)
+    for n in range(N):
+        for t in range(d):
+            X[n, t] = W[n, t] if n < K else V[n - K, t]
+    for m in range(M):
+        acc = 0.0
+        for t in range(d):
+            acc += V[m, t] * V[m, t]
+        nrm[K + m] = math.sqrt(acc)
+        for t in range(d):
+            XT[t, K + m] = V[m, t] / nrm[K + m]
+    C = np.empty((K, N))
+    S = np.empty((K, N))
+    T = np.empty((K, N))
+    Cm = np.empty((K, N))
+    return X, XT, nrm, C, S, T, Cm
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _asin_small(x):
+    """arcsin(x) for 0 <= x < 1/2 (fdlibm's x + x·R(x²), within 1 ulp)."""
+    z = x * x
+    p = z * (_PS0 + z * (_PS1 + z * (_PS2 + z * (_PS3 + z * (_PS4 + z * _PS5)))))
+    q = 1.0 + z * (_QS1 + z * (_QS2 + z * (_QS3 + z * _QS4)))
+    return x + x * (p / q)
+
+
+@njit(cache=True, error_model="numpy")
+def asin_small_array(x, out):
+    """out[i] = _asin_small(x[i]) for 1-D arrays (for tests)."""
+    for i in range(x.shape[0]):
+        out[i] = _asin_small(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _fix_near_parallel(XT, j, n, c):
+    """(sin θ, θ) for |cos θ| > 0.9: sin θ = ‖e_n − c e_j‖ from the unit vectors (as kernels._angle),
+    θ = asin(sin θ) or π − asin(sin θ) (sin θ < 0.44 here, where the asin series is exact to 1 ulp)."""
+    acc = 0.0
+    for t in range(XT.shape[0]):
+        q = XT[t, n] - c * XT[t, j]
+        acc += q * q
+    s = math.sqrt(acc)
+    th = _asin_small(s)
+    return s, (th if c > 0.0 else math.pi - th)
+
+
+@njit(cache=True, error_model="numpy")
+def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
+    """Write ∇J (K, d) at the student W = X[:K] into G; X[K:] is the teacher V.
+
+    Workspace from :func:`grad_workspace`. On return nrm[:K] holds the row norms
+    of W. A zero row gets zero gradient and contributes nothing to the others.
+    Above _BLAS_FLOPS the Gram product and the assembly call BLAS.
+    """
+    N, d = X.shape
     for j in range(K):
-        cw[j, j] = math.pi
-        aj = nrm[j]
-        ww += 0.5 * math.pi * aj * aj
-        for k in range(j + 1, K):
-            ak = nrm[k]
-            if aj == 0.0 or ak == 0.0:
-                cw[j, k] = math.pi  # multiplies a zero row, or row j is dead
-                cw[k, j] = math.pi
+        acc = 0.0
+        for t in range(d):
+            acc += X[j, t] * X[j, t]
+        a = math.sqrt(acc)
+        nrm[j] = a
+        inv = 1.0 / a if a > 0.0 else 0.0
+        for t in range(d):
+            XT[t, j] = X[j, t] * inv
+    # cosines of every (student, partner) pair: C = E_W [E_W; E_V]ᵀ
+    big = K * N * d >= _BLAS_FLOPS
+    if big:
+        EW = np.empty((K, d))
+        for j in range(K):
+            for t in range(d):
+                EW[j, t] = XT[t, j]
+        C[:, :] = np.dot(EW, XT)
+    else:
+        for j in range(K):
+            for n in range(N):
+                C[j, n] = 0.0
+            for t in range(d):
+                x = XT[t, j]
+                for n in range(N):
+                    C[j, n] += x * XT[t, n]
+    # sines and angles, branch-free (vectorized)
+    for j in range(K):
+        for n in range(N):
+            c = C[j, n]
+            c = c if c < 1.0 else 1.0
+            c = c if c > -1.0 else -1.0
+            C[j, n] = c
+            u = 1.0 - c * c
+            S[j, n] = math.sqrt(u if u > 0.0 else 0.0)
+            T[j, n] = acos_fast(c)
+    # nearly parallel pairs: recompute as kernels._angle; student pairs once, mirrored
+    for j in range(K):
+        for n in range(N):
+            if n < K and n <= j:
                 continue
-            c, s, th = _angle(W, j, aj, W, k, ak, gram[j, k])
-            cw[j, k] = math.pi - th
-            cw[k, j] = math.pi - th
-            rad[j] += ak * s
-            rad[k] += aj * s
-            ww += aj * ak * (s + (math.pi - th) * c)
-        for m in range(M):
-            bm = nrm[K + m]
-            if aj == 0.0 or bm == 0.0:
-                cv[j, m] = 0.0
-                continue
-            c, s, th = _angle(W, j, aj, V, m, bm, gram[j, K + m])
-            cv[j, m] = th - math.pi
-            rad[j] -= bm * s
-            wv += aj * bm * (s + (math.pi - th) * c)
-    if K * (K + M) * d >= _BLAS_FLOPS:
-        G[:, :] = np.dot(cw, W)
-        if M > 0:
-            G[:, :] += np.dot(cv, V)
+            c = C[j, n]
+            if abs(c) > _NEAR_PARALLEL:
+                s, th = _fix_near_parallel(XT, j, n, c)
+                S[j, n] = s
+                T[j, n] = th
+                if n < K:
+                    S[n, j] = s
+                    T[n, j] = th
+    # coefficients: G_j = [Σ_n Cm_jn x_n + (Σ_{k≠j} |w_k| s_jk − Σ_m |v_m| s_jm) e_j] / 2π
+    for j in range(K):
+        S[j, j] = 0.0  # the row itself: coefficient π, no radial term
+        rad = 0.0
+        for n in range(N):
+            if n < K:
+                Cm[j, n] = math.pi - T[j, n]
+                rad += nrm[n] * S[j, n]
+            else:
+                Cm[j, n] = T[j, n] - math.pi
+                rad -= nrm[n] * S[j, n]
+        Cm[j, j] = math.pi
+        # the radial term goes through S[j, j], which no coefficient reads again
+        S[j, j] = rad
+    if big:
+        G[:, :] = np.dot(Cm, X)
     else:
         for j in range(K):
             for t in range(d):
                 G[j, t] = 0.0
-            for k in range(K):
-                f = cw[j, k]
+            for n in range(N):
+                cm = Cm[j, n]
                 for t in range(d):
-                    G[j, t] += f * W[k, t]
-            for m in range(M):
-                f = cv[j, m]
-                for t in range(d):
-                    G[j, t] += f * V[m, t]
+                    G[j, t] += cm * X[n, t]
     for j in range(K):
-        if nrm[j] == 0.0:
+        rad = S[j, j]
+        S[j, j] = 0.0
+        if nrm[j] > 0.0:
+            for t in range(d):
+                G[j, t] = (G[j, t] + rad * XT[t, j]) / TWO_PI
+        else:
             for t in range(d):
                 G[j, t] = 0.0  # relu'(0) = 0: a dead row receives no gradient
-            continue
-        f = rad[j] / nrm[j]
-        for t in range(d):
-            G[j, t] = (G[j, t] + f * W[j, t]) / TWO_PI
+
+
+@njit(cache=True, error_model="numpy")
+def _loss_from_workspace(K, nrm, C, S, T, teacher_energy):
+    """J from the angles left in the workspace by :func:`grad_into`."""
+    N = nrm.shape[0]
+    ww = 0.0
+    wv = 0.0
+    for j in range(K):
+        aj = nrm[j]
+        ww += 0.5 * math.pi * aj * aj
+        for n in range(j + 1, N):
+            h = aj * nrm[n] * (S[j, n] + (math.pi - T[j, n]) * C[j, n])
+            if n < K:
+                ww += h
+            else:
+                wv += h
     return (ww - wv) / TWO_PI + teacher_energy
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def grad_kernel(W, V, G):
     """Write ∇J(W) (K, d) into G; the gradient of a zero row is 0."""
-    _fused_loss_grad(W, V, G, 0.0)
+    X, XT, nrm, C, S, T, Cm = grad_workspace(W, V)
+    grad_into(W.shape[0], X, XT, nrm, C, S, T, Cm, G)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_grad_kernel(W, V, G, teacher_energy):
     """Write ∇J(W) into G and return J(W); ``teacher_energy`` = teacher_energy_kernel(V), precomputed once."""
-    return _fused_loss_grad(W, V, G, teacher_energy)
+    X, XT, nrm, C, S, T, Cm = grad_workspace(W, V)
+    grad_into(W.shape[0], X, XT, nrm, C, S, T, Cm, G)
+    return _loss_from_workspace(W.shape[0], nrm, C, S, T, teacher_energy)
+
+
+@njit(cache=True, error_model="numpy")
+def acos_fast_array(x, out):
+    """out[i] = acos_fast(x[i]) for 1-D arrays (for tests)."""
+    for i in range(x.shape[0]):
+        out[i] = acos_fast(x[i])
 
 
 @njit(cache=True)
@@ -397,7 +549,7 @@ def grad_entry(W, V, G):
     """Checked single-point gradient: returns scan_inputs' code (G untouched unless 0)."""
     code = scan_inputs(W.reshape(-1), V)
     if code == 0:
-        _fused_loss_grad(W, V, G, 0.0)
+        grad_kernel(W, V, G)
     return code
 
 

@@ -89,8 +89,9 @@ def test_push_options_and_bad_input(tmp_path):
 
 
 def test_flows_chain_from_saddle_to_saddle():
-    # K = 3: pushes off the negative-diagonal saddle along the diagonal reach the symmetric
-    # saddle x_s 11ᵀ (another saddle); with chain=True the pushes continue from there
+    # K = 3: the diagonal saddle with negative entries (index 6) sheds flows that stop at
+    # other saddles (on the way down, flows pass close to them); with chain=True the pushes
+    # continue from every saddle discovered, so the graph has saddle -> saddle -> minimum paths
     from reludyn.dynamics.init import symmetric_point
     from reludyn.dynamics.reduced import symmetric_fixed_points
     prob = Problem.orthonormal(3)
@@ -99,10 +100,13 @@ def test_flows_chain_from_saddle_to_saddle():
     s0, _ = cat.add(symmetric_point(3, neg.x, neg.y))
     flows = push_from_saddles(prob, cat, eta=0.1, n_random=0, chain=True)
     sources = {f.source for f in flows}
-    assert len(sources) == 2 and s0 in sources
-    s1 = (sources - {s0}).pop()
-    assert_allclose(cat.entries[s1].W, np.full((3, 3), symmetric_saddle_x(3)), atol=1e-8)
-    assert cat.entries[s1].kind == "saddle"
+    assert s0 in sources and len(sources) >= 2
     G = catalogue_graph(cat, flows)
-    assert G.has_edge(s0, s1) and G.out_degree(s1) >= 1
-    assert all(cat.entries[t].kind == "global_min" for t in G.successors(s1))
+    for s in sources:
+        assert cat.entries[s].kind == "saddle" and G.out_degree(s) >= 1
+    for f in flows:  # every flow goes downhill
+        assert cat.entries[f.target].loss < cat.entries[f.source].loss
+    later = sources - {s0}
+    assert any(G.has_edge(s0, s) for s in later)
+    sinks = [n for n in G if G.out_degree(n) == 0]
+    assert sinks and all(cat.entries[n].kind in ("global_min", "spurious_min") for n in sinks)
