@@ -139,6 +139,19 @@ def assign_entry(catalogue, W, polish_tol: float = 1e-11) -> int | None:
     return int(idx)
 
 
+def dynamics_settings(dynamics: str, eta, tol, max_steps, extra: dict | None) -> dict:
+    """Validated options of the end-point dynamics: GD (eta, tol, max_steps) or flow (tol)."""
+    if dynamics not in ("gd", "flow"):
+        raise ValueError(f"dynamics must be 'gd' or 'flow', got {dynamics!r}")
+    if dynamics == "gd":
+        opts = {"eta": positive_float(eta, "eta"), "tol": positive_float(tol, "tol"),
+                "max_steps": positive_int(max_steps, "max_steps")}
+    else:
+        opts = {"tol": positive_float(tol, "tol")}
+    opts.update(extra or {})
+    return opts
+
+
 def basin_fractions(problem: Problem, catalogue, *, n: int = 1000, init: str = "xavier",
                     seed: int = 0, dynamics: str = "gd", eta: float = 0.1,
                     tol: float = 1e-10, max_steps: int = 100_000, init_options: dict | None = None,
@@ -161,17 +174,10 @@ def basin_fractions(problem: Problem, catalogue, *, n: int = 1000, init: str = "
     n = positive_int(n, "n")
     chunk = positive_int(chunk, "chunk")
     seed = positive_int(seed, "seed", minimum=0)
-    if dynamics not in ("gd", "flow"):
-        raise ValueError(f"dynamics must be 'gd' or 'flow', got {dynamics!r}")
+    opts = dynamics_settings(dynamics, eta, tol, max_steps, dynamics_options)
     from ..dynamics.init import make_init
 
     W0 = make_init(init, problem, n, seed, **(init_options or {}))
-    if dynamics == "gd":
-        opts = {"eta": positive_float(eta, "eta"), "tol": positive_float(tol, "tol"),
-                "max_steps": positive_int(max_steps, "max_steps")}
-    else:
-        opts = {"tol": positive_float(tol, "tol")}
-    opts.update(dynamics_options or {})
     pd = problem.to_dict()
     tasks = [Task(f"chunk{s:08d}", {"problem": pd, "W0": W0[s:s + chunk], "dynamics": dynamics,
                                     "options": opts})

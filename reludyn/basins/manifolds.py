@@ -18,7 +18,7 @@ from ..landscape import DeadRowError, hessian
 from ..problem import Problem
 from ..validation import positive_float, positive_int
 from .executor import Task, run_tasks
-from .fractions import assign_entry, run_chunk
+from .fractions import assign_entry, dynamics_settings, run_chunk
 
 SADDLE_KINDS = ("saddle",)
 
@@ -93,14 +93,7 @@ def push_from_saddles(problem: Problem, catalogue, *, eps: float = 1e-3, n_rando
     n_random = positive_int(n_random, "n_random", minimum=0)
     seed = positive_int(seed, "seed", minimum=0)
     chunk = positive_int(chunk, "chunk")
-    if dynamics not in ("gd", "flow"):
-        raise ValueError(f"dynamics must be 'gd' or 'flow', got {dynamics!r}")
-    if dynamics == "gd":
-        opts = {"eta": positive_float(eta, "eta"), "tol": positive_float(tol, "tol"),
-                "max_steps": positive_int(max_steps, "max_steps")}
-    else:
-        opts = {"tol": positive_float(tol, "tol")}
-    opts.update(dynamics_options or {})
+    opts = dynamics_settings(dynamics, eta, tol, max_steps, dynamics_options)
     n_entries = len(catalogue.entries)
     if saddles is None:
         todo = [i for i, e in enumerate(catalogue.entries) if getattr(e, "kind", None) in SADDLE_KINDS]
