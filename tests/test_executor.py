@@ -118,3 +118,11 @@ def test_dask_matches_local(tmp_path):
     local = run_tasks(toy_task, _tasks(), tmp_path / "local", workers=1)
     for a, b in zip(res, local):
         assert_array_equal(a["x"], b["x"])
+
+
+def test_local_functions_refused_for_processes(tmp_path):
+    def local(x):
+        return {"y": np.asarray(x)}
+
+    with pytest.raises(TypeError, match="module-level function"):
+        run_tasks(local, [Task("a", {"x": 1.0}), Task("b", {"x": 2.0})], tmp_path, workers=2)

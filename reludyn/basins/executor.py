@@ -22,7 +22,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,11 +205,11 @@ def run_tasks(fn: Callable[..., dict], tasks, out_dir, *, scheduler=None,
 
 
 def _run_processes(fn, todo, n, save, bar) -> None:
-    try:
-        pickle.dumps(fn)  # transport only; results are written as NPZ, never pickled to disk
-    except Exception as exc:
-        raise TypeError(f"fn cannot be sent to worker processes ({exc}); "
-                        "use a module-level function or workers=1") from None
+    # worker processes import fn by name: it must be a module-level function
+    qual = getattr(fn, "__qualname__", "")
+    if not qual or "<locals>" in qual or "<lambda>" in qual or "." in qual:
+        raise TypeError(f"fn {qual or fn!r} cannot be sent to worker processes; "
+                        "use a module-level function or workers=1")
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init) as pool:
         futs = {pool.submit(_call, fn, t.params): t.key for t in todo}
