@@ -8,8 +8,10 @@ from .fractions import BasinResult, assign_entry, basin_fractions, wilson_interv
 from .graph import (attach_fractions, build_basin_graph, catalogue_graph, graphs_equal,
                     read_graphml, read_node_link, write_graphml, write_node_link)
 from .manifolds import ManifoldFlow, flows_table, push_from_saddles, unstable_directions
+from .sweep import catalogue_sweep, planar_grid, problem_grid
 
 __all__ = [
+    "catalogue_sweep", "planar_grid", "problem_grid",
     "Task", "fingerprint", "run_tasks",
     "BasinResult", "assign_entry", "basin_fractions", "wilson_interval",
     "ManifoldFlow", "flows_table", "push_from_saddles", "unstable_directions",

@@ -13,7 +13,7 @@ import sys
 
 from .._version import __version__
 
-COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue"]
+COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue", "sweep"]
 
 
 class CLIError(Exception):
