@@ -4,27 +4,11 @@ from __future__ import annotations
 import argparse
 
 from .cmd_basins import add_executor_args
-from .common import nonneg_int_arg, positive_int_arg
+from .common import nonneg_int_arg, number_list_arg, positive_int_arg
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        vals = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not vals or min(vals) < 1:
-        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
-    return vals
-
-
-def _float_list(text: str) -> list[float]:
-    try:
-        vals = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not vals or not all(abs(v) < float("inf") for v in vals):
-        raise argparse.ArgumentTypeError(f"expected comma-separated finite numbers, got {text!r}")
-    return vals
+_int_list = number_list_arg(int, lambda v: v >= 1, "positive integers")
+_float_list = number_list_arg(float, lambda v: abs(v) < float("inf"), "finite numbers")
 
 
 def register(sub) -> None:

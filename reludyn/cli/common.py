@@ -29,6 +29,21 @@ nonneg_float_arg = _number_arg(float, lambda v: 0 <= v < float("inf"), "a finite
 finite_float_arg = _number_arg(float, lambda v: abs(v) < float("inf"), "a finite number")
 
 
+def number_list_arg(cast, ok, expected: str):
+    """An argparse type for comma-separated numbers, each cast and required to satisfy ``ok``."""
+
+    def parse(text: str):
+        try:
+            vals = [cast(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated {expected}, got {text!r}") from None
+        if not vals or not all(ok(v) for v in vals):
+            raise argparse.ArgumentTypeError(f"expected comma-separated {expected}, got {text!r}")
+        return vals
+
+    return parse
+
+
 def add_problem_args(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("problem")
     g.add_argument("--teacher", choices=["orthonormal", "gaussian", "file"], default="orthonormal",
