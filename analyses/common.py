@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
@@ -75,16 +74,11 @@ def savefig(fig, directory: Path, name: str) -> str:
     return str(path)
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score 95% interval of a binomial proportion k/n."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    # clamp so that lo <= k/n <= hi exactly (rounding at k = 0 or n would break error bars)
-    return (min(p, max(0.0, c - h)), max(p, min(1.0, c + h)))
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """95% Wilson interval of k/n (:func:`reludyn.basins.wilson_interval`); (0, 1) when n = 0."""
+    from reludyn.basins.fractions import wilson_interval
+
+    return (0.0, 1.0) if n == 0 else wilson_interval(int(k), int(n))
 
 
 def finish(directory: Path, name: str, *, claim: str, title: str, figures: list[str],

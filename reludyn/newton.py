@@ -57,13 +57,16 @@ def _damped_step(W, V, H, g, gn):
     the damping (H² + μI) δ = −H g interpolates towards gradient descent on ‖∇J‖².
     """
     gv = g.ravel()
-    steps = [np.linalg.lstsq(H, -gv, rcond=None)[0]]
-    H2 = H @ H
-    Hg = H @ gv
-    scale = float(np.trace(H2)) / H.shape[0] or 1.0
-    for mu in scale * 10.0 ** np.arange(-8, 5):
-        steps.append(np.linalg.solve(H2 + mu * np.eye(H.shape[0]), -Hg))
-    for step in steps:
+
+    def steps():  # lazily: the damped systems are solved only if plain Newton fails
+        yield np.linalg.lstsq(H, -gv, rcond=None)[0]
+        H2 = H @ H
+        Hg = H @ gv
+        scale = float(np.trace(H2)) / H.shape[0] or 1.0
+        for mu in scale * 10.0 ** np.arange(-8, 5):
+            yield np.linalg.solve(H2 + mu * np.eye(H.shape[0]), -Hg)
+
+    for step in steps():
         t = 1.0
         for _ in range(8):
             W_new = W + t * step.reshape(W.shape)

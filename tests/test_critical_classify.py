@@ -4,19 +4,14 @@ import pytest
 from numpy.testing import assert_allclose
 
 import reludyn as rd
+from reludyn.check import finite_difference_hessian
 from reludyn.critical.classify import classify, kind_of, row_pairs
 from reludyn.critical.solve import solve_point
 
 
 def _fd_spectrum(W, V, h=1e-6):
     """Eigenvalues of the central-difference Jacobian of the (verified) gradient."""
-    x = W.ravel()
-    n = x.size
-    H = np.empty((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h
-        H[:, i] = (rd.grad((x + e).reshape(W.shape), V) - rd.grad((x - e).reshape(W.shape), V)).ravel() / (2 * h)
+    H = finite_difference_hessian(W, V, h)
     return np.linalg.eigvalsh(0.5 * (H + H.T))
 
 

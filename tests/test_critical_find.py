@@ -9,18 +9,12 @@ from numpy.testing import assert_array_equal
 
 import reludyn as rd
 from reludyn.critical import Catalogue, find_critical_points
+from reludyn.check import finite_difference_hessian
 from reludyn.critical import find as find_mod
 
 
 def _fd_nullity_index(W, V, h=1e-6, rtol=1e-5):
-    x = W.ravel()
-    n = x.size
-    H = np.empty((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h
-        H[:, i] = (rd.grad((x + e).reshape(W.shape), V)
-                   - rd.grad((x - e).reshape(W.shape), V)).ravel() / (2 * h)
+    H = finite_difference_hessian(W, V, h)
     ev = np.linalg.eigvalsh(0.5 * (H + H.T))
     z = np.abs(ev) <= rtol * np.max(np.abs(ev))
     return int(np.sum((ev < 0) & ~z)), int(np.sum(z))
