@@ -26,7 +26,7 @@ from .problem import Problem, symmetric_saddle_x
 _LAZY = {
     "dynamics": ["FlowResult", "GDResult", "gradient_descent", "gradient_flow", "make_init",
                  "symmetric_field", "symmetric_fixed_points"],
-    "critical": ["Catalogue", "CriticalPoint", "find_critical_points"],
+    "critical": ["Catalogue", "CriticalPoint", "find_critical_points", "find_until_saturated"],
     "basins": ["BasinResult", "ManifoldFlow", "Task", "basin_fractions", "build_basin_graph",
                "catalogue_graph", "push_from_saddles", "run_tasks", "wilson_interval"],
 }
@@ -77,6 +77,7 @@ __all__ = [
     "symmetric_field",
     "symmetric_fixed_points",
     "find_critical_points",
+    "find_until_saturated",
     "Catalogue",
     "CriticalPoint",
     "basin_fractions",

@@ -2,7 +2,10 @@
 
 Writes OUTPUT (JSON catalogue, rewritten every --save-every seeds, so an
 interrupted run resumes when rerun with the same options) and OUTPUT with
-suffix .csv (one summary row per entry); prints a table sorted by loss.
+suffix .csv (one summary row per entry); prints a table sorted by loss, ending with the
+Chao1 completeness estimate.  --until-saturated repeats rounds of -n seeds until few
+entries are expected unseen (:func:`reludyn.critical.find_until_saturated`); --plot draws
+the saturation curve (:mod:`reludyn.plots.saturation`).
 """
 from __future__ import annotations
 
@@ -88,6 +91,20 @@ def register(subparsers) -> None:
     o.add_argument("--fresh", action="store_true",
                    help="ignore an existing OUTPUT instead of resuming from it")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c = p.add_argument_group("completeness")
+    c.add_argument("--until-saturated", action="store_true",
+                   help="repeat rounds of -n seeds (new seeds each round, derived from --seed) "
+                        "until the Chao1 estimate of unseen entries falls below --unseen-below "
+                        "or --max-seeds are spent; rerunning resumes")
+    c.add_argument("--max-seeds", type=positive_int_arg, default=None,
+                   help="seed budget over all rounds of --until-saturated (default 10 x -n)")
+    c.add_argument("--unseen-below", type=positive_float_arg, default=None,
+                   help="Chao1 threshold of --until-saturated (default 1: fewer than one "
+                        "entry expected unseen)")
+    c.add_argument("--plot", nargs="?", const="", default=None, metavar="PATH",
+                   help="draw the saturation curve (distinct entries vs starts, per kind, "
+                        "with the Chao1 asymptote) to PATH (.png/.svg/.pdf; default "
+                        "OUTPUT stem + _saturation.png)")
     p.set_defaults(func=run)
 
 
@@ -118,13 +135,19 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:
             raise CLIError(f"cannot read --points {str(path)!r}: {exc}") from None
     n_seeds = args.counts if args.counts is not None else args.n_seeds
+    plot = _plot_path(args, out)
+    options = dict(strategies=strategies, methods=methods, tol=args.tol,
+                   dedup_tol=args.dedup_tol, null_rtol=args.null_rtol, max_nfev=args.max_nfev,
+                   workers=args.workers or default_workers(), progress=not args.no_progress,
+                   save_every=args.save_every)
     t0 = time.perf_counter()
-    cat = find_critical_points(
-        problem, strategies=strategies, n_seeds=n_seeds, seed=args.seed, points=points,
-        methods=methods, tol=args.tol, dedup_tol=args.dedup_tol, null_rtol=args.null_rtol,
-        max_nfev=args.max_nfev, workers=args.workers or default_workers(),
-        progress=not args.no_progress, out=out, resume=not args.fresh,
-        save_every=args.save_every)
+    if args.until_saturated:
+        cat = _until_saturated(problem, args, points, out, options)
+    else:
+        if args.max_seeds is not None or args.unseen_below is not None:
+            raise CLIError("--max-seeds and --unseen-below need --until-saturated")
+        cat = find_critical_points(problem, n_seeds=n_seeds, seed=args.seed, points=points,
+                                   out=out, resume=not args.fresh, **options)
     wall = time.perf_counter() - t0
     csv_path = out.with_suffix(".csv")
     cat.to_csv(csv_path)
@@ -133,5 +156,44 @@ def run(args: argparse.Namespace) -> int:
           f"({prov['accepted']} accepted, {prov['rejected']} rejected) in {wall:.1f} s")
     print(cat.table())
     kinds = ", ".join(f"{k}: {v}" for k, v in sorted(cat.kinds().items()))
-    print(f"\n{kinds}\nwrote {out} and {csv_path}")
+    print(f"\n{kinds}")
+    if args.until_saturated:
+        rounds = prov["rounds"]
+        print(f"until saturated: {len(rounds)} rounds, {sum(r['n_seeds'] for r in rounds)} "
+              f"seeds, stopped: {prov['stop']}")
+    print(f"wrote {out} and {csv_path}")
+    if plot is not None:
+        from ..plots.saturation import draw_saturation
+        try:
+            draw_saturation(cat, plot)
+        except ValueError as exc:
+            raise CLIError(f"--plot: {exc}") from None
+        print(f"wrote {plot}")
     return 0
+
+
+def _plot_path(args, out: Path) -> Path | None:
+    if args.plot is None:
+        return None
+    if args.plot == "":
+        return out.with_name(out.stem + "_saturation.png")
+    path = Path(args.plot)
+    if path.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise CLIError(f"--plot must end in .png, .svg or .pdf, got {str(path)!r}")
+    return path
+
+
+def _until_saturated(problem, args, points, out: Path, options: dict):
+    from ..critical.saturate import DEFAULT_UNSEEN_BELOW, SaturationSettings, \
+        find_until_saturated
+
+    if args.counts is not None:
+        raise CLIError("--until-saturated takes -n (seeds per round) and --strategies, "
+                       "not --counts")
+    if args.n_seeds == 0:
+        raise CLIError("--until-saturated needs -n >= 1 seeds per round")
+    settings = SaturationSettings(
+        round_seeds=args.n_seeds, max_seeds=args.max_seeds,
+        unseen_below=DEFAULT_UNSEEN_BELOW if args.unseen_below is None else args.unseen_below)
+    return find_until_saturated(problem, settings, seed=args.seed, points=points, out=out,
+                                resume=not args.fresh, **options)

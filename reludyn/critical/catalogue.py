@@ -5,7 +5,12 @@ File format (JSON, written atomically through :mod:`reludyn.io`)::
     {"schema": "reludyn.catalogue", "schema_version": 1,
      "problem": Problem.to_dict(), "settings": {...tolerances...},
      "provenance": {...reludyn version, seeds, strategies, solver, date...},
-     "entries": [{"W": [[...]], "loss": ..., ...}, ...]}
+     "entries": [{"W": [[...]], "loss": ..., ...}, ...],
+     "completeness": {"starts": ..., "overall": {Chao1...}, "by_kind": ..., ...}}
+
+The completeness block (optional: older files lack it) holds the number of starts processed
+and Chao1 estimates; the estimates are recomputed from the entries' hits on every write and
+checked against them on load.
 
 Arrays are nested lists; Python's float repr makes the round trip exact.
 """
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io as _stdio
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +53,8 @@ class CriticalPoint:
     ``symmetry_zero_modes``: dimension of the rotation orbit in the complement of
     span(V); ``kind`` in KINDS; ``hits``: seeds that reached it; ``orbit_size``:
     number of symmetric copies (None: infinite or not computed); ``sources``: the
-    first few seeds that reached it.
+    first few seeds that reached it; ``first_start``: the number of starts the finder had
+    processed when this entry appeared (None if unrecorded).
     """
 
     W: np.ndarray
@@ -62,6 +68,7 @@ class CriticalPoint:
     in_plane: bool
     plane_distance: float
     hits: int = 1
+    first_start: int | None = None  # starts processed when it appeared (completeness.py)
     orbit_size: int | None = None
     unexplained_zero_modes: int = 0
     dead_rows: list = field(default_factory=list)
@@ -121,6 +128,7 @@ class Catalogue:
         self.entries: list[CriticalPoint] = list(entries or [])
         self._ctx = SymmetryContext(problem.V, self.settings["dedup_tol"])
         self._teacher_energy = float(problem.loss(np.zeros((problem.K, problem.d))))
+        self.starts = 0  # starts processed, accepted or rejected (see record_start)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -233,6 +241,7 @@ class Catalogue:
             "settings": self.settings,
             "provenance": self.provenance,
             "entries": [e.to_dict() for e in self.entries],
+            "completeness": self.completeness().to_dict(),
         }
 
     def save(self, path) -> None:
@@ -262,6 +271,7 @@ class Catalogue:
                     cat.entries.append(CriticalPoint.from_dict(ed, problem.K, problem.d))
                 except (ValueError, TypeError) as exc:
                     raise ValueError(f"entry {k}: {exc}") from None
+            cat._load_completeness(data.get("completeness"))
         except KeyError as exc:
             raise ValueError(f"{what} lacks key {exc}") from None
         except (ValueError, TypeError) as exc:
@@ -316,4 +326,76 @@ class Catalogue:
             lines.append(f"{i:>4} {e.loss:>14.8g} {e.kind:<17} {e.index:>5} {e.nullity:>4} "
                          f"{e.symmetry_zero_modes:>4} {'in' if e.in_plane else 'out':<6} "
                          f"{e.hits:>6} {orb:>14} {e.grad_norm:>9.2e}")
+        lines.append(self.completeness().line())
         return "\n".join(lines)
+
+    # --- completeness (see completeness.py) ----------------------------------
+    def record_start(self, added: tuple[int, bool] | None) -> None:
+        """Count one start processed by a finder: ``added`` is what :meth:`add` returned for
+        it, or None for a rejected start.  A new entry is stamped with ``first_start``."""
+        self.starts += 1
+        if added is not None and added[1]:
+            self.entries[added[0]].first_start = self.starts
+
+    def completeness(self) -> "Completeness":
+        """Chao1 estimates of the unseen entries from the hits: overall, per kind, per
+        (kind, index); see :mod:`reludyn.critical.completeness`."""
+        from .completeness import completeness
+        es = self.entries
+        return completeness([e.hits for e in es], [e.kind for e in es],
+                            [e.index for e in es], self.starts)
+
+    def saturation(self) -> "SaturationCurve":
+        """Distinct entries against starts processed, overall and per kind / (kind, index).
+
+        Needs every entry's ``first_start`` (catalogues written before reludyn recorded
+        discoveries lack them: ValueError)."""
+        from .completeness import saturation_curve
+        missing = sum(e.first_start is None for e in self.entries)
+        if missing:
+            raise ValueError(f"{missing} of {len(self)} entries have no recorded discovery "
+                             "(first_start): the catalogue was not made by a finder that "
+                             "records them; rebuild it to get its saturation curve")
+        return saturation_curve([(e.first_start, e.kind, e.index) for e in self.entries],
+                                self.starts)
+
+    def merge(self, other: "Catalogue") -> int:
+        """Add the entries of ``other`` (same problem and settings, made after this one's
+        starts): hits add up, new entries keep their classification, and ``first_start``
+        and ``starts`` continue this catalogue's count.  Returns the number of new entries.
+        Entries of ``other`` are taken in discovery order, as if its starts had run here."""
+        if other.problem != self.problem or other.settings != self.settings:
+            raise ValueError("can only merge catalogues of the same problem and settings")
+        offset, new = self.starts, 0
+        order = sorted(other.entries, key=lambda e: (e.first_start is None, e.first_start or 0))
+        for e in order:
+            i = self._match(e.W)
+            if i is not None:
+                t = self.entries[i]
+                t.hits += e.hits
+                t.sources += e.sources[: max(0, 5 - len(t.sources))]
+                continue
+            fs = None if e.first_start is None else offset + e.first_start
+            self.entries.append(replace(e, first_start=fs, sources=list(e.sources)))
+            new += 1
+        self.starts += other.starts
+        return new
+
+    def _load_completeness(self, block) -> None:
+        """Restore ``starts`` from a file's completeness block and check its estimates
+        against the hits (older files: no block; starts from provenance seeds_done)."""
+        if block is None:
+            self.starts = int(self.provenance.get("seeds_done", 0) or 0)
+            return
+        if not isinstance(block, dict) or not isinstance(block.get("starts"), int) \
+                or block["starts"] < 0:
+            raise ValueError("'completeness' is not an object with a count 'starts' >= 0")
+        self.starts = block["starts"]
+        firsts = [e.first_start for e in self.entries if e.first_start is not None]
+        if any(not isinstance(f, int) or not 1 <= f <= self.starts for f in firsts) or \
+                len(set(firsts)) != len(firsts):
+            raise ValueError(f"entry first_start values must be distinct integers in "
+                             f"1..{self.starts} (the starts processed)")
+        if block != self.completeness().to_dict():
+            raise ValueError("its completeness block disagrees with the entries' hits "
+                             "(edited by hand?); delete the block to have it recomputed")

@@ -160,11 +160,14 @@ def _find(problem: Problem, *, strategies=None, n_seeds=60, seed: int = 0,
                 timing["njev"] = timing.get("njev", 0) + r.timings.get("njev", 0)
                 timing["solve_total"] += r.timings.get("total", 0.0)
                 timing["solve_cpu"] = timing.get("solve_cpu", 0.0) + r.timings.get("cpu", 0.0)
+                added = None
                 if r.success:
-                    cat.add(r.W, grad_norm=r.grad_norm, method=r.method, source=sources[i])
+                    added = cat.add(r.W, grad_norm=r.grad_norm, method=r.method,
+                                    source=sources[i])
                     cat.provenance["accepted"] += 1
                 else:
                     cat.provenance["rejected"] += 1
+                cat.record_start(added)  # completeness: every start counts, new entries stamped
                 cat.provenance["seeds_done"] = i + 1
                 bar.update(1)
                 if out is not None and (i + 1 - start) % save_every == 0:
