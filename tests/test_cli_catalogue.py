@@ -78,3 +78,50 @@ def test_damaged_output_is_a_clear_error(tmp_path, capsys):
     out.write_text("{not json")
     assert main(BASE + ["-o", str(out)]) == 2
     assert "damaged" in capsys.readouterr().err
+
+
+SAT = ["catalogue", "-M", "3", "--strategies", "random", "--methods", "lm", "-n", "6",
+       "--no-progress", "--workers", "1", "--until-saturated"]
+
+
+def test_table_ends_with_completeness_line(tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(BASE + ["-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    n = Catalogue.load(out).provenance["n_seed_points"]  # gd adds plateau points
+    assert f"completeness: {n} starts processed" in text and "Chao1 unseen" in text
+    assert json.loads(out.read_text())["completeness"]["starts"] == n
+
+
+def test_until_saturated_budget_threshold_resume_and_plot(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    assert main(SAT + ["--max-seeds", "15", "--unseen-below", "1e-9", "-o", str(out),
+                       "--plot"]) == 0
+    text = capsys.readouterr().out
+    assert "until saturated: 3 rounds, 15 seeds, stopped: budget" in text
+    assert (tmp_path / "s_saturation.png").stat().st_size > 1000
+    cat = Catalogue.load(out)
+    assert cat.starts == 15 and cat.provenance["stop"] == "budget"
+    # rerun: resumes from the finished file, no new rounds
+    assert main(SAT + ["--max-seeds", "15", "--unseen-below", "1e-9", "-o", str(out)]) == 0
+    assert [e.to_dict() for e in Catalogue.load(out)] == [e.to_dict() for e in cat]
+    # a generous threshold stops after the first round
+    out2 = tmp_path / "t.json"
+    assert main(SAT + ["--max-seeds", "60", "--unseen-below", "1000", "-o", str(out2),
+                       "--plot", str(tmp_path / "fig.svg")]) == 0
+    text = capsys.readouterr().out
+    assert "until saturated: 1 rounds, 6 seeds, stopped: saturated" in text
+    assert (tmp_path / "fig.svg").is_file()
+
+
+@pytest.mark.parametrize("extra,msg", [
+    (["--max-seeds", "10"], "need --until-saturated"),
+    (["--unseen-below", "2"], "need --until-saturated"),
+    (["--plot", "fig.txt"], ".png, .svg or .pdf"),
+    (["--until-saturated", "--counts", "random=3"], "not --counts"),
+    (["--until-saturated", "-n", "0"], "-n >= 1"),
+])
+def test_completeness_bad_options_exit_2(tmp_path, capsys, extra, msg):
+    assert main(BASE + ["-o", str(tmp_path / "c.json")] + extra) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err
