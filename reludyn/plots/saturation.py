@@ -42,7 +42,7 @@ def draw_saturation(catalogue, path=None, *, ax=None, title: str | None = None):
     ax.set_xlabel("starts processed")
     ax.set_ylabel("distinct catalogue entries")
     ax.set_title(title or f"{catalogue.problem!r}: saturation", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")
     if path is not None:
         save_figure(fig, path)
     return fig, ax
