@@ -1,5 +1,10 @@
 """Public population loss, gradient and Hessian (validated wrappers around the kernels).
 
+This module is the one door into :mod:`reludyn.kernels`: the public functions
+validate their inputs (with a jitted fast path for single C-contiguous float64
+points), and ``landscape.unchecked`` serves reludyn's upper layers, which
+validate once and then call in loops.
+
 Convention: per-sample loss J(W) = ½ E_x[(Σ_j relu(w_jᵀx) − Σ_m relu(v_mᵀx))²],
 x ~ N(0, I_d) (the paper's sums over N samples carry an extra factor N).
 """
@@ -7,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _unchecked as unchecked
 from . import kernels
 from .validation import student_weights, teacher_matrix
 
@@ -62,11 +68,7 @@ def loss(W, V) -> float | np.ndarray:
             return float(out[0])
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
-    if not batch:
-        return float(kernels.loss_kernel(Ws[0], V))
-    out = np.empty(Ws.shape[0])
-    kernels.loss_batch_kernel(Ws, V, out)
-    return out
+    return unchecked.loss(Ws if batch else Ws[0], V)
 
 
 def grad(W, V) -> np.ndarray:
@@ -80,25 +82,19 @@ def grad(W, V) -> np.ndarray:
             return G
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
-    out = np.empty_like(Ws)
-    if batch:
-        kernels.grad_batch_kernel(Ws, V, out)
-        return out
-    kernels.grad_kernel(Ws[0], V, out[0])
-    return out[0]
+    return unchecked.grad(Ws if batch else Ws[0], V)
 
 
 def loss_and_grad(W, V) -> tuple[float | np.ndarray, np.ndarray]:
     """(J, ∇J) from one fused kernel; shapes as in :func:`loss` and :func:`grad`."""
+    if _fast_single(W, V):
+        G = np.empty(W.shape)
+        out = np.empty(1)
+        if kernels.loss_grad_entry(W, V, G, out) == 0:
+            return float(out[0]), G
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
-    G = np.empty_like(Ws)
-    if batch:
-        L = np.empty(Ws.shape[0])
-        kernels.loss_grad_batch_kernel(Ws, V, G, L)
-        return L, G
-    te = kernels.teacher_energy_kernel(V)
-    return float(kernels.loss_grad_kernel(Ws[0], V, G[0], te)), G[0]
+    return unchecked.loss_and_grad(Ws if batch else Ws[0], V)
 
 
 def hessian(W, V) -> np.ndarray:
@@ -107,15 +103,13 @@ def hessian(W, V) -> np.ndarray:
     Raises :class:`DeadRowError` (a ValueError) naming the zero rows, where J is
     not twice differentiable.
     """
+    if _fast_single(W, V):
+        H = np.empty((W.size, W.size))
+        if kernels.hessian_entry(W, V, H) == 0:
+            return H
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     for i, rows in enumerate(dead_rows(Ws)):
         if rows:
             raise DeadRowError(rows, i if batch else None)
-    B, K, d = Ws.shape
-    out = np.empty((B, K * d, K * d))
-    if batch:
-        kernels.hessian_batch_kernel(Ws, V, out)
-        return out
-    kernels.hessian_kernel(Ws[0], V, out[0])
-    return out[0]
+    return unchecked.hessian(Ws if batch else Ws[0], V)
