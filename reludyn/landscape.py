@@ -60,12 +60,27 @@ def _fast_single(W, V) -> bool:
     )
 
 
+_UNUSED = np.empty((0, 0))  # stands in for the outputs a fast path does not write
+
+
+def _fast(what: int, W, V):
+    """The jitted checked entry's result for one point, or None where the inputs need
+    the detailed validation (not plain C-contiguous float64, or the scan found a problem)."""
+    if not _fast_single(W, V):
+        return None
+    out = np.empty(1)
+    G = np.empty(W.shape) if what in (kernels.GRAD, kernels.LOSS_GRAD) else _UNUSED
+    H = np.empty((W.size, W.size)) if what == kernels.HESSIAN else _UNUSED
+    if kernels.checked_entry(what, W, V, G, H, out) != 0:
+        return None
+    return (float(out[0]), G, (float(out[0]), G), H)[what]
+
+
 def loss(W, V) -> float | np.ndarray:
     """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
-    if _fast_single(W, V):
-        out = np.empty(1)
-        if kernels.loss_entry(W, V, out) == 0:
-            return float(out[0])
+    fast = _fast(kernels.LOSS, W, V)
+    if fast is not None:
+        return fast
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     return unchecked.loss(Ws if batch else Ws[0], V)
@@ -76,10 +91,9 @@ def grad(W, V) -> np.ndarray:
 
     The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
     """
-    if _fast_single(W, V):
-        G = np.empty(W.shape)
-        if kernels.grad_entry(W, V, G) == 0:
-            return G
+    fast = _fast(kernels.GRAD, W, V)
+    if fast is not None:
+        return fast
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     return unchecked.grad(Ws if batch else Ws[0], V)
@@ -87,11 +101,9 @@ def grad(W, V) -> np.ndarray:
 
 def loss_and_grad(W, V) -> tuple[float | np.ndarray, np.ndarray]:
     """(J, ∇J) from one fused kernel; shapes as in :func:`loss` and :func:`grad`."""
-    if _fast_single(W, V):
-        G = np.empty(W.shape)
-        out = np.empty(1)
-        if kernels.loss_grad_entry(W, V, G, out) == 0:
-            return float(out[0]), G
+    fast = _fast(kernels.LOSS_GRAD, W, V)
+    if fast is not None:
+        return fast
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     return unchecked.loss_and_grad(Ws if batch else Ws[0], V)
@@ -103,10 +115,9 @@ def hessian(W, V) -> np.ndarray:
     Raises :class:`DeadRowError` (a ValueError) naming the zero rows, where J is
     not twice differentiable.
     """
-    if _fast_single(W, V):
-        H = np.empty((W.size, W.size))
-        if kernels.hessian_entry(W, V, H) == 0:
-            return H
+    fast = _fast(kernels.HESSIAN, W, V)
+    if fast is not None:
+        return fast
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
     for i, rows in enumerate(dead_rows(Ws)):

@@ -13,14 +13,15 @@ workspace kernel and its vectorized fdlibm arccos), ``hessian``, ``batch``
 """
 from .angles import _BLAS_FLOPS, TWO_PI, geometry
 from .batch import (
+    GRAD,
+    HESSIAN,
+    LOSS,
+    LOSS_GRAD,
+    checked_entry,
     grad_batch_kernel,
-    grad_entry,
     hessian_batch_kernel,
-    hessian_entry,
     loss_batch_kernel,
-    loss_entry,
     loss_grad_batch_kernel,
-    loss_grad_entry,
     scan_inputs,
 )
 from .gradient import acos_fast, asin_small, grad_into, grad_kernel, grad_workspace, loss_grad_kernel
@@ -28,9 +29,9 @@ from .hessian import hessian_kernel
 from .loss import loss_from_angles, loss_kernel, loss_with_energy, teacher_energy_kernel
 
 __all__ = [
-    "TWO_PI", "geometry", "grad_batch_kernel", "grad_entry", "hessian_batch_kernel",
-    "hessian_entry", "loss_batch_kernel", "loss_entry", "loss_grad_batch_kernel",
-    "loss_grad_entry", "scan_inputs", "acos_fast", "asin_small", "grad_into", "grad_kernel",
+    "GRAD", "HESSIAN", "LOSS", "LOSS_GRAD",
+    "TWO_PI", "geometry", "checked_entry", "grad_batch_kernel", "hessian_batch_kernel",
+    "loss_batch_kernel", "loss_grad_batch_kernel", "scan_inputs", "acos_fast", "asin_small", "grad_into", "grad_kernel",
     "grad_workspace", "loss_grad_kernel", "hessian_kernel", "loss_from_angles", "loss_kernel",
     "loss_with_energy", "teacher_energy_kernel",
 ]

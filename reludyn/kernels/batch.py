@@ -64,49 +64,37 @@ def scan_inputs(Wflat, V):
 
 @njit(cache=True)
 def _has_zero_row(W):
+    """True if a row of W has norm 0 (every square underflows), as np.linalg.norm(W, axis=1) == 0."""
     for j in range(W.shape[0]):
         nz = False
         for t in range(W.shape[1]):
-            if W[j, t] != 0.0:
+            if W[j, t] * W[j, t] != 0.0:
                 nz = True
         if not nz:
             return True
     return False
 
 
-@njit(cache=True)
-def loss_entry(W, V, out):
-    """Checked single-point loss into out[0]: returns scan_inputs' code (out untouched unless 0)."""
-    code = scan_inputs(W.reshape(-1), V)
-    if code == 0:
-        out[0] = loss_kernel(W, V)
-    return code
+# what checked_entry computes
+LOSS, GRAD, LOSS_GRAD, HESSIAN = 0, 1, 2, 3
 
 
 @njit(cache=True)
-def grad_entry(W, V, G):
-    """Checked single-point gradient: returns scan_inputs' code (G untouched unless 0)."""
+def checked_entry(what, W, V, G, H, out):
+    """Checked single point: J into out[0] (LOSS, LOSS_GRAD), ∇J into G (GRAD, LOSS_GRAD),
+    the Hessian into H (HESSIAN). Returns scan_inputs' code, or 4 for a zero student row
+    when the Hessian is asked for; outputs are untouched unless the code is 0."""
     code = scan_inputs(W.reshape(-1), V)
-    if code == 0:
-        grad_kernel(W, V, G)
-    return code
-
-
-@njit(cache=True)
-def loss_grad_entry(W, V, G, out):
-    """Checked single-point (J, ∇J): J into out[0], ∇J into G; returns scan_inputs' code."""
-    code = scan_inputs(W.reshape(-1), V)
-    if code == 0:
-        out[0] = loss_grad_kernel(W, V, G, teacher_energy_kernel(V))
-    return code
-
-
-@njit(cache=True)
-def hessian_entry(W, V, H):
-    """Checked single-point Hessian: scan_inputs' code, or 4 for a zero student row (H untouched)."""
-    code = scan_inputs(W.reshape(-1), V)
-    if code == 0 and _has_zero_row(W):
+    if code == 0 and what == HESSIAN and _has_zero_row(W):
         code = 4
-    if code == 0:
+    if code != 0:
+        return code
+    if what == LOSS:
+        out[0] = loss_kernel(W, V)
+    elif what == GRAD:
+        grad_kernel(W, V, G)
+    elif what == LOSS_GRAD:
+        out[0] = loss_grad_kernel(W, V, G, teacher_energy_kernel(V))
+    else:
         hessian_kernel(W, V, H)
-    return code
+    return 0
