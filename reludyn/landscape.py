@@ -76,14 +76,26 @@ def _fast(what: int, W, V):
     return (float(out[0]), G, (float(out[0]), G), H)[what]
 
 
-def loss(W, V) -> float | np.ndarray:
-    """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
-    fast = _fast(kernels.LOSS, W, V)
+_UNCHECKED = (unchecked.loss, unchecked.grad, unchecked.loss_and_grad, unchecked.hessian)
+
+
+def _evaluate(what: int, W, V):
+    """The fast path when it applies, else validate W and V and call the unchecked door."""
+    fast = _fast(what, W, V)
     if fast is not None:
         return fast
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
-    return unchecked.loss(Ws if batch else Ws[0], V)
+    if what == kernels.HESSIAN:
+        for i, rows in enumerate(dead_rows(Ws)):
+            if rows:
+                raise DeadRowError(rows, i if batch else None)
+    return _UNCHECKED[what](Ws if batch else Ws[0], V)
+
+
+def loss(W, V) -> float | np.ndarray:
+    """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
+    return _evaluate(kernels.LOSS, W, V)
 
 
 def grad(W, V) -> np.ndarray:
@@ -91,22 +103,12 @@ def grad(W, V) -> np.ndarray:
 
     The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
     """
-    fast = _fast(kernels.GRAD, W, V)
-    if fast is not None:
-        return fast
-    V = teacher_matrix(V)
-    Ws, batch = student_weights(W, V.shape[1])
-    return unchecked.grad(Ws if batch else Ws[0], V)
+    return _evaluate(kernels.GRAD, W, V)
 
 
 def loss_and_grad(W, V) -> tuple[float | np.ndarray, np.ndarray]:
     """(J, ∇J) from one fused kernel; shapes as in :func:`loss` and :func:`grad`."""
-    fast = _fast(kernels.LOSS_GRAD, W, V)
-    if fast is not None:
-        return fast
-    V = teacher_matrix(V)
-    Ws, batch = student_weights(W, V.shape[1])
-    return unchecked.loss_and_grad(Ws if batch else Ws[0], V)
+    return _evaluate(kernels.LOSS_GRAD, W, V)
 
 
 def hessian(W, V) -> np.ndarray:
@@ -115,12 +117,4 @@ def hessian(W, V) -> np.ndarray:
     Raises :class:`DeadRowError` (a ValueError) naming the zero rows, where J is
     not twice differentiable.
     """
-    fast = _fast(kernels.HESSIAN, W, V)
-    if fast is not None:
-        return fast
-    V = teacher_matrix(V)
-    Ws, batch = student_weights(W, V.shape[1])
-    for i, rows in enumerate(dead_rows(Ws)):
-        if rows:
-            raise DeadRowError(rows, i if batch else None)
-    return unchecked.hessian(Ws if batch else Ws[0], V)
+    return _evaluate(kernels.HESSIAN, W, V)
