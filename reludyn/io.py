@@ -1,4 +1,4 @@
-"""File helpers: atomic JSON/NPZ writes and pickle-free loads.
+"""File helpers: atomic writes (any bytes, JSON, NPZ) and pickle-free loads.
 
 Everything reludyn writes is JSON, CSV, NPZ (loaded with allow_pickle=False)
 or GraphML. Writes go to a temporary file that is renamed into place, so an
@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path, write) -> None:
+    """Call ``write(fh)`` on a temporary binary file next to ``path``, then rename it into place.
+
+    The parent folder is created. On any error the temporary file is removed and
+    ``path`` is left as it was: readers never see a half-written file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -26,6 +31,14 @@ def _atomic_write(path: Path, write) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
+    atomic_write(path, lambda fh: fh.write(data))
+
+
+_atomic_write = atomic_write  # the old private name, for code written before the public one
 
 
 def _json_default(obj):
@@ -43,7 +56,7 @@ def _json_default(obj):
 def write_json(path, data, indent: int | None = 1) -> None:
     """Write ``data`` as JSON atomically (numpy arrays and scalars allowed)."""
     text = json.dumps(data, indent=indent, default=_json_default, allow_nan=True)
-    _atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+    atomic_write_bytes(path, text.encode())
 
 
 def read_json(path, what: str = "JSON file"):
@@ -62,7 +75,7 @@ def write_npz(path, **arrays) -> None:
     for k, v in arrays.items():
         if np.asarray(v).dtype == object:
             raise TypeError(f"array {k!r} has dtype object; refusing to pickle")
-    _atomic_write(Path(path), lambda fh: np.savez(fh, **arrays))
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 def read_npz(path, what: str = "NPZ file") -> dict[str, np.ndarray]:

@@ -1,5 +1,10 @@
 """Public population loss, gradient and Hessian (validated wrappers around the kernels).
 
+This module is the one door into :mod:`reludyn.kernels`: the public functions
+validate their inputs (with a jitted fast path for single C-contiguous float64
+points), and ``landscape.unchecked`` serves reludyn's upper layers, which
+validate once and then call in loops.
+
 Convention: per-sample loss J(W) = ½ E_x[(Σ_j relu(w_jᵀx) − Σ_m relu(v_mᵀx))²],
 x ~ N(0, I_d) (the paper's sums over N samples carry an extra factor N).
 """
@@ -7,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _unchecked as unchecked
 from . import kernels
 from .validation import student_weights, teacher_matrix
 
@@ -54,19 +60,42 @@ def _fast_single(W, V) -> bool:
     )
 
 
-def loss(W, V) -> float | np.ndarray:
-    """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
-    if _fast_single(W, V):
-        out = np.empty(1)
-        if kernels.loss_entry(W, V, out) == 0:
-            return float(out[0])
+_UNUSED = np.empty((0, 0))  # stands in for the outputs a fast path does not write
+
+
+def _fast(what: int, W, V):
+    """The jitted checked entry's result for one point, or None where the inputs need
+    the detailed validation (not plain C-contiguous float64, or the scan found a problem)."""
+    if not _fast_single(W, V):
+        return None
+    out = np.empty(1)
+    G = np.empty(W.shape) if what in (kernels.GRAD, kernels.LOSS_GRAD) else _UNUSED
+    H = np.empty((W.size, W.size)) if what == kernels.HESSIAN else _UNUSED
+    if kernels.checked_entry(what, W, V, G, H, out) != 0:
+        return None
+    return (float(out[0]), G, (float(out[0]), G), H)[what]
+
+
+_UNCHECKED = (unchecked.loss, unchecked.grad, unchecked.loss_and_grad, unchecked.hessian)
+
+
+def _evaluate(what: int, W, V):
+    """The fast path when it applies, else validate W and V and call the unchecked door."""
+    fast = _fast(what, W, V)
+    if fast is not None:
+        return fast
     V = teacher_matrix(V)
     Ws, batch = student_weights(W, V.shape[1])
-    if not batch:
-        return float(kernels.loss_kernel(Ws[0], V))
-    out = np.empty(Ws.shape[0])
-    kernels.loss_batch_kernel(Ws, V, out)
-    return out
+    if what == kernels.HESSIAN:
+        for i, rows in enumerate(dead_rows(Ws)):
+            if rows:
+                raise DeadRowError(rows, i if batch else None)
+    return _UNCHECKED[what](Ws if batch else Ws[0], V)
+
+
+def loss(W, V) -> float | np.ndarray:
+    """Population loss J. W: (K, d) -> float, or (B, K, d) -> (B,)."""
+    return _evaluate(kernels.LOSS, W, V)
 
 
 def grad(W, V) -> np.ndarray:
@@ -74,31 +103,12 @@ def grad(W, V) -> np.ndarray:
 
     The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
     """
-    if _fast_single(W, V):
-        G = np.empty(W.shape)
-        if kernels.grad_entry(W, V, G) == 0:
-            return G
-    V = teacher_matrix(V)
-    Ws, batch = student_weights(W, V.shape[1])
-    out = np.empty_like(Ws)
-    if batch:
-        kernels.grad_batch_kernel(Ws, V, out)
-        return out
-    kernels.grad_kernel(Ws[0], V, out[0])
-    return out[0]
+    return _evaluate(kernels.GRAD, W, V)
 
 
 def loss_and_grad(W, V) -> tuple[float | np.ndarray, np.ndarray]:
     """(J, ∇J) from one fused kernel; shapes as in :func:`loss` and :func:`grad`."""
-    V = teacher_matrix(V)
-    Ws, batch = student_weights(W, V.shape[1])
-    G = np.empty_like(Ws)
-    if batch:
-        L = np.empty(Ws.shape[0])
-        kernels.loss_grad_batch_kernel(Ws, V, G, L)
-        return L, G
-    te = kernels.teacher_energy_kernel(V)
-    return float(kernels.loss_grad_kernel(Ws[0], V, G[0], te)), G[0]
+    return _evaluate(kernels.LOSS_GRAD, W, V)
 
 
 def hessian(W, V) -> np.ndarray:
@@ -107,15 +117,4 @@ def hessian(W, V) -> np.ndarray:
     Raises :class:`DeadRowError` (a ValueError) naming the zero rows, where J is
     not twice differentiable.
     """
-    V = teacher_matrix(V)
-    Ws, batch = student_weights(W, V.shape[1])
-    for i, rows in enumerate(dead_rows(Ws)):
-        if rows:
-            raise DeadRowError(rows, i if batch else None)
-    B, K, d = Ws.shape
-    out = np.empty((B, K * d, K * d))
-    if batch:
-        kernels.hessian_batch_kernel(Ws, V, out)
-        return out
-    kernels.hessian_kernel(Ws[0], V, out[0])
-    return out[0]
+    return _evaluate(kernels.HESSIAN, W, V)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from .landscape import unchecked
 from .validation import as_float_array, check_finite, student_weights, teacher_matrix
 
 
@@ -65,10 +65,11 @@ def angle_matrices(W, V) -> tuple[np.ndarray, np.ndarray]:
     if batch:
         raise ValueError("angle_matrices takes a single W of shape (K, d)")
     W = Ws[0]
-    a, b, *_ , tww, cwv, swv, twv = kernels.geometry(W, V)
-    tww = tww.copy()
-    twv = twv.copy()
-    dead = a == 0
+    K = W.shape[0]
+    nrm, _, _, _, T = unchecked.geometry(W, V)
+    tww = T[:, :K].copy()
+    twv = T[:, K:].copy()
+    dead = nrm[:K] == 0
     tww[dead, :] = np.nan
     tww[:, dead] = np.nan
     twv[dead, :] = np.nan

@@ -1,51 +1,50 @@
-"""A dependency-free progress bar on stderr for long runs."""
+"""Progress bars for long runs: a thin wrapper over tqdm that keeps call sites unchanged.
+
+The bar is drawn only on a terminal: redirected to a file or a pipe, stderr
+gets nothing (no carriage returns in logs).
+"""
 from __future__ import annotations
 
 import sys
-import time
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 class Progress:
-    """``with Progress(total, "label") as bar: bar.update(n)``; silent when disabled or not a TTY-less quiet run."""
+    """``with Progress(total, "label") as bar: bar.update(n)``.
+
+    Draws a tqdm bar on ``stream`` (default stderr) when ``enabled`` and the
+    stream is a terminal; otherwise only counts (``done``).
+    """
 
     def __init__(self, total: int, label: str = "", enabled: bool = True, stream=None):
         self.total = max(int(total), 0)
         self.label = label
-        self.enabled = enabled
         self.stream = stream or sys.stderr
+        self.enabled = bool(enabled) and _is_terminal(self.stream)
         self.done = 0
-        self._t0 = time.perf_counter()
-        self._last = 0.0
+        self._bar = None
 
     def __enter__(self):
-        self._draw(force=True)
+        if self.enabled:
+            from tqdm import tqdm  # imported here: only runs that draw a bar need it
+
+            self._bar = tqdm(total=self.total, desc=self.label or None, file=self.stream,
+                             mininterval=0.2, dynamic_ncols=True)
         return self
 
     def __exit__(self, *exc):
-        self._draw(force=True)
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
         return False
 
     def update(self, n: int = 1) -> None:
         self.done += n
-        self._draw()
-
-    def _draw(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self._last < 0.2:
-            return
-        self._last = now
-        frac = self.done / self.total if self.total else 1.0
-        width = 30
-        fill = int(round(width * min(frac, 1.0)))
-        el = now - self._t0
-        eta = el / frac - el if 0 < frac < 1 else 0.0
-        self.stream.write(
-            f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total}"
-            f" {el:6.1f}s elapsed, {eta:6.1f}s left"
-        )
-        self.stream.flush()
+        if self._bar is not None:
+            self._bar.update(n)

@@ -86,3 +86,20 @@ def test_plateau_indices():
     assert plateau_indices(g) == [2, 5]
     assert plateau_indices(g, max_points=1) == [5]
     assert plateau_indices(np.array([1.0, 0.9, 0.95])) == []  # no real slowdown
+
+
+def test_one_registry_serves_find_and_the_cli():
+    from reludyn.cli import cmd_catalogue
+    from reludyn.critical import find
+    from reludyn.critical.seeds import DEFAULT_STRATEGIES, NAMED_STRATEGIES, REGISTRY
+
+    assert STRATEGIES == tuple(REGISTRY) and "user" not in NAMED_STRATEGIES
+    assert set(DEFAULT_STRATEGIES) <= set(NAMED_STRATEGIES)
+    assert cmd_catalogue._strategy_names() == NAMED_STRATEGIES
+    p = rd.Problem.orthonormal(M=3, d=3, K=3)
+    counts = find.resolve_strategies(p, None, 2 * len(DEFAULT_STRATEGIES))
+    assert list(counts) == [s for s in DEFAULT_STRATEGIES if applicable(p, s) is None]
+    for name in NAMED_STRATEGIES:
+        if applicable(p, name) is None and name != "gd":  # gd runs descents: covered above
+            b = make_seeds(p, name, 2, seed=1)
+            assert b.W.shape == (2, 3, 3) and all(s.startswith(name) for s in b.sources)

@@ -29,3 +29,20 @@ def test_errors(tmp_path):
     np.savez(tmp_path / "p.npz", o=np.array([{}], dtype=object))
     with pytest.raises(ValueError, match="damaged"):
         read_npz(tmp_path / "p.npz")
+
+
+def test_atomic_write_replaces_whole_files_or_nothing(tmp_path):
+    from reludyn.io import atomic_write, atomic_write_bytes
+
+    p = tmp_path / "sub" / "x.csv"
+    atomic_write_bytes(p, b"a,b\n1,2\n")
+    assert p.read_bytes() == b"a,b\n1,2\n"
+
+    def broken(fh):
+        fh.write(b"half")
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        atomic_write(p, broken)
+    assert p.read_bytes() == b"a,b\n1,2\n"  # the old content survives
+    assert [q.name for q in p.parent.iterdir()] == ["x.csv"]  # no temporary left behind

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 import networkx as nx
 import numpy as np
 
-from ..io import _atomic_write, read_json
+from ..io import atomic_write, read_json
 
 # attribute -> type, so GraphML declares one type per key whatever the inputs held
 NODE_FIELDS = {"loss": float, "kind": str, "index": int, "nullity": int, "orbit_size": int,
@@ -146,7 +146,7 @@ def write_graphml(G: nx.DiGraph, path) -> None:
     """GraphML, atomically. Load with :func:`read_graphml` (integer node ids)."""
     def write(fh):
         nx.write_graphml(G, fh)
-    _atomic_write(Path(path), write)
+    atomic_write(Path(path), write)
 
 
 def read_graphml(path) -> nx.DiGraph:
@@ -175,7 +175,7 @@ def _node_link_data(G):
 def write_node_link(G: nx.DiGraph, path) -> None:
     """Node-link JSON (networkx's ``node_link_data`` with key ``edges``), atomically."""
     text = json.dumps(_node_link_data(G), indent=1, allow_nan=True)
-    _atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+    atomic_write(Path(path), lambda fh: fh.write(text.encode()))
 
 
 def read_node_link(path) -> nx.DiGraph:

@@ -81,7 +81,7 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..basins.fractions import basin_fractions
     from ..io import write_json
-    from ..io import _atomic_write
+    from ..io import atomic_write
 
     cat = load_catalogue(args, required=False)
     init_options = {}
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     w.writerow(cols)
     for row in res.table:
         w.writerow([row[c] if not isinstance(row[c], float) else repr(row[c]) for c in cols])
-    _atomic_write(out / "basins.csv", lambda fh: fh.write(buf.getvalue().encode()))
+    atomic_write(out / "basins.csv", lambda fh: fh.write(buf.getvalue().encode()))
     print(res.summary())
     print(f"wrote {out / 'basins.json'}, {out / 'basins.csv'}, {out / 'catalogue.json'}")
     return 0

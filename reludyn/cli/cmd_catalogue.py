@@ -17,7 +17,11 @@ from . import CLIError
 from .common import add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg, \
     problem_from_args
 
-_STRATS = ("random", "gd", "symmetric", "in_plane", "out_of_plane", "teacher_noise")
+
+def _strategy_names() -> tuple[str, ...]:
+    """The seed strategies selectable by name (read when used: the CLI starts without critical/)."""
+    from ..critical.seeds import NAMED_STRATEGIES
+    return NAMED_STRATEGIES
 
 
 def _strategy_counts(text: str) -> dict:
@@ -31,9 +35,9 @@ def _strategy_counts(text: str) -> dict:
         name = name.strip()
         if not sep:
             raise argparse.ArgumentTypeError(f"expected NAME=COUNT, got {part!r}")
-        if name not in _STRATS:
+        if name not in _strategy_names():
             raise argparse.ArgumentTypeError(
-                f"unknown strategy {name!r}; choose from {', '.join(_STRATS)}")
+                f"unknown strategy {name!r}; choose from {', '.join(_strategy_names())}")
         try:
             n = int(num)
         except ValueError:
@@ -63,8 +67,8 @@ def register(subparsers) -> None:
                    help="total seeds, split evenly over --strategies (default 100; for gd "
                         "a seed is one descent run, adding its end point and plateau points)")
     g.add_argument("--strategies", default=None,
-                   help=f"comma-separated subset of {','.join(_STRATS)} (default: all that "
-                        "apply to the problem)")
+                   help="comma-separated seed strategies, e.g. random,gd,in_plane (default: "
+                        "all that apply to the problem; an unknown name lists them)")
     g.add_argument("--counts", type=_strategy_counts, default=None,
                    help="per-strategy counts NAME=COUNT,... (overrides -n and --strategies)")
     g.add_argument("--points", help=".npy file of extra user seeds, shape (n, K, d)")
@@ -121,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     strategies = None
     if args.strategies:
         strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-        bad = [s for s in strategies if s not in _STRATS]
+        bad = [s for s in strategies if s not in _strategy_names()]
         if bad:
-            raise CLIError(f"unknown strategies {bad}; choose from {', '.join(_STRATS)}")
+            raise CLIError(f"unknown strategies {bad}; choose from {', '.join(_strategy_names())}")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     points = None
     if args.points:

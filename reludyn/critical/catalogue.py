@@ -311,7 +311,7 @@ class Catalogue:
     def to_csv(self, path) -> None:
         """One summary row per entry (columns CSV_COLUMNS)."""
         text = self.csv_text()
-        rio._atomic_write(Path(path), lambda fh: fh.write(text.encode()))
+        rio.atomic_write(Path(path), lambda fh: fh.write(text.encode()))
 
     def table(self) -> str:
         """Human-readable table sorted by loss: loss, type, index, nullity, plane, hits, orbit."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import kernels
+from ..landscape import unchecked
 from .symmetry import SymmetryContext, orbit_size, symmetry_summary, symmetry_zero_modes
 
 KINDS = ("global_min", "spurious_min", "saddle", "max", "degenerate", "nondifferentiable")
@@ -32,8 +32,7 @@ def hessian_spectrum(W: np.ndarray, V: np.ndarray, live) -> np.ndarray:
     n = Wl.size
     if n == 0:
         return np.zeros(0)
-    H = np.empty((n, n))
-    kernels.hessian_kernel(Wl, np.ascontiguousarray(V), H)
+    H = unchecked.hessian(Wl, unchecked.teacher(V))
     H = 0.5 * (H + H.T)
     return np.linalg.eigvalsh(H)
 
@@ -115,13 +114,13 @@ def classify(W: np.ndarray, V: np.ndarray, *, ctx: SymmetryContext | None = None
     opposite_pairs, normal_residual, L_signs, orbit_size, symmetry.
     """
     W = np.ascontiguousarray(W, dtype=np.float64)
-    V = np.ascontiguousarray(V, dtype=np.float64)
+    V = unchecked.teacher(V)
     ctx = SymmetryContext(V) if ctx is None else ctx
     norms = np.linalg.norm(W, axis=1)
     live = np.flatnonzero(norms > 0).tolist()
     dead = [j for j in range(W.shape[0]) if j not in live]
-    te = kernels.teacher_energy_kernel(V)
-    loss = float(kernels.loss_kernel(W, V))
+    te = unchecked.teacher_energy(V)
+    loss = unchecked.loss(W, V)
     eig = hessian_spectrum(W, V, live)
     scale_l = float(np.max(np.abs(eig))) if eig.size else 0.0
     zero = np.abs(eig) <= null_rtol * max(scale_l, 1e-300)

@@ -16,10 +16,8 @@ from ..progress import Progress
 from ..validation import positive_float, positive_int
 from ._blas import single_threaded_blas
 from .catalogue import Catalogue
-from .seeds import STRATEGIES, applicable, make_seeds
+from .seeds import DEFAULT_STRATEGIES, NAMED_STRATEGIES, STRATEGIES, applicable, make_seeds
 from .solve import check_methods, solve_point
-
-DEFAULT_STRATEGIES = ("random", "gd", "symmetric", "in_plane", "out_of_plane", "teacher_noise")
 
 
 def resolve_strategies(problem: Problem, strategies, n_seeds) -> dict[str, int]:
@@ -28,8 +26,8 @@ def resolve_strategies(problem: Problem, strategies, n_seeds) -> dict[str, int]:
     if isinstance(n_seeds, dict):
         counts = {}
         for k, v in n_seeds.items():
-            if k not in STRATEGIES or k == "user":
-                raise ValueError(f"unknown seed strategy {k!r}; choose from {STRATEGIES[:-1]}")
+            if k not in NAMED_STRATEGIES:
+                raise ValueError(f"unknown seed strategy {k!r}; choose from {NAMED_STRATEGIES}")
             counts[k] = positive_int(v, f"n_seeds[{k!r}]", minimum=0)
         for k in counts:
             why = applicable(problem, k)
@@ -44,9 +42,9 @@ def resolve_strategies(problem: Problem, strategies, n_seeds) -> dict[str, int]:
             strategies = [strategies]
         names = list(dict.fromkeys(strategies))
         for s in names:
-            if s not in STRATEGIES or s == "user":
+            if s not in NAMED_STRATEGIES:
                 raise ValueError(f"unknown seed strategy {s!r}; choose from "
-                                 f"{', '.join(STRATEGIES[:-1])} (user points go in points=)")
+                                 f"{', '.join(NAMED_STRATEGIES)} (user points go in points=)")
             why = applicable(problem, s)
             if why:
                 raise ValueError(f"seed strategy {s!r} {why}")

@@ -19,15 +19,12 @@ Strategies (``n`` = number of seeds, or of GD runs for "gd"):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from ..problem import Problem
 from ..validation import as_float_array
-
-STRATEGIES = ("random", "gd", "symmetric", "in_plane", "out_of_plane", "teacher_noise", "user")
-_IDS = {name: i + 1 for i, name in enumerate(STRATEGIES)}
-
 
 @dataclass
 class SeedBatch:
@@ -48,12 +45,19 @@ def item_seed(seed: int, strategy: str, i: int) -> int:
 
 def applicable(problem: Problem, strategy: str) -> str | None:
     """None if the strategy applies to ``problem``, else the reason it does not."""
-    if strategy == "symmetric":
-        if not problem.is_orthonormal or problem.K != problem.M:
-            return "needs an orthonormal teacher with K = M"
-    if strategy == "out_of_plane":
-        if problem.d <= np.linalg.matrix_rank(problem.V):
-            return "needs d > rank(V) (span(V) is the whole space)"
+    spec = REGISTRY.get(strategy)
+    return None if spec is None or spec.applies is None else spec.applies(problem)
+
+
+def _needs_symmetric(problem: Problem) -> str | None:
+    if not problem.is_orthonormal or problem.K != problem.M:
+        return "needs an orthonormal teacher with K = M"
+    return None
+
+
+def _needs_complement(problem: Problem) -> str | None:
+    if problem.d <= np.linalg.matrix_rank(problem.V):
+        return "needs d > rank(V) (span(V) is the whole space)"
     return None
 
 
@@ -179,31 +183,61 @@ def gd_seeds(problem, n, seed, eta=None, max_steps=20_000, gd_tol=1e-7, n_record
     return SeedBatch(W, src)
 
 
+def user_seeds(problem: Problem, n, seed, points=None) -> SeedBatch:
+    """The caller's points (n, K, d) (or one (K, d)), checked; ``n`` and ``seed`` are unused."""
+    if points is None:
+        raise ValueError("seed strategy 'user' needs points (an array (n, K, d))")
+    P = as_float_array(points, "points")
+    if P.ndim == 2:
+        P = P[None]
+    if P.ndim != 3 or P.shape[1:] != (problem.K, problem.d):
+        raise ValueError(f"user points must have shape (n, {problem.K}, {problem.d}), "
+                         f"got {np.shape(points)}")
+    if not np.all(np.isfinite(P)):
+        raise ValueError("user points contain NaN or inf")
+    return SeedBatch(P.copy(), [f"user:{i}" for i in range(P.shape[0])])
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One seed strategy: ``build(problem, n, seed, **options) -> SeedBatch``.
+
+    ``default``: part of the default set of find_critical_points; ``applies``:
+    problem -> None or the reason it does not apply (None: always applies);
+    ``options``: whether ``build`` takes the caller's strategy options;
+    ``named``: selectable by name (False for "user", whose points come as ``points=``).
+    """
+
+    build: Callable[..., SeedBatch]
+    default: bool = True
+    applies: Callable[[Problem], str | None] | None = None
+    options: bool = False
+    named: bool = True
+
+
+# The one list of strategies. Order matters: a strategy's random stream id is its
+# position + 1 (see item_rng), so new strategies go at the end.
+REGISTRY: dict[str, Strategy] = {
+    "random": Strategy(random_seeds, options=True),
+    "gd": Strategy(gd_seeds, options=True),
+    "symmetric": Strategy(symmetric_seeds, applies=_needs_symmetric),
+    "in_plane": Strategy(in_plane_seeds),
+    "out_of_plane": Strategy(out_of_plane_seeds, applies=_needs_complement),
+    "teacher_noise": Strategy(teacher_noise_seeds, options=True),
+    "user": Strategy(user_seeds, default=False, named=False),
+}
+STRATEGIES = tuple(REGISTRY)
+NAMED_STRATEGIES = tuple(k for k, v in REGISTRY.items() if v.named)
+DEFAULT_STRATEGIES = tuple(k for k, v in REGISTRY.items() if v.default)
+_IDS = {name: i + 1 for i, name in enumerate(STRATEGIES)}
+
+
 def make_seeds(problem: Problem, strategy: str, n: int, seed: int = 0, *, points=None,
                **options) -> SeedBatch:
     """Seeds of one strategy (see the module doc). ``points``: (n, K, d) for "user"."""
-    if strategy not in STRATEGIES:
+    if strategy not in REGISTRY:
         raise ValueError(f"unknown seed strategy {strategy!r}; choose from {STRATEGIES}")
-    if strategy == "user":
-        if points is None:
-            raise ValueError("seed strategy 'user' needs points (an array (n, K, d))")
-        P = as_float_array(points, "points")
-        if P.ndim == 2:
-            P = P[None]
-        if P.ndim != 3 or P.shape[1:] != (problem.K, problem.d):
-            raise ValueError(f"user points must have shape (n, {problem.K}, {problem.d}), "
-                             f"got {np.shape(points)}")
-        if not np.all(np.isfinite(P)):
-            raise ValueError("user points contain NaN or inf")
-        return SeedBatch(P.copy(), [f"user:{i}" for i in range(P.shape[0])])
-    if strategy == "random":
-        return random_seeds(problem, n, seed, **options)
-    if strategy == "gd":
-        return gd_seeds(problem, n, seed, **options)
-    if strategy == "symmetric":
-        return symmetric_seeds(problem, n, seed)
-    if strategy == "in_plane":
-        return in_plane_seeds(problem, n, seed)
-    if strategy == "out_of_plane":
-        return out_of_plane_seeds(problem, n, seed)
-    return teacher_noise_seeds(problem, n, seed, **options)
+    spec = REGISTRY[strategy]
+    if not spec.named:
+        return spec.build(problem, n, seed, points=points)
+    return spec.build(problem, n, seed, **(options if spec.options else {}))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from .. import kernels
+
+from ..landscape import unchecked
 from ..newton import newton_polish
 from ..problem import Problem
 from ..validation import positive_float, student_weights
@@ -26,7 +27,7 @@ def _grad_fn(V, K, d):
     G = np.empty((K, d))
 
     def f(t, y):
-        kernels.grad_kernel(np.ascontiguousarray(y.reshape(K, d)), V, G)
+        unchecked.grad(np.ascontiguousarray(y.reshape(K, d)), V, out=G)
         return -G.ravel()
 
     return f
@@ -43,12 +44,12 @@ def _jac_fn(V, K, d):
             alive = np.linalg.norm(W, axis=1) > 0.0
             Wa = W.copy()
             Wa[~alive] = 1e-300  # placeholder, its rows are zeroed below
-            kernels.hessian_kernel(Wa, V, H)
+            unchecked.hessian(Wa, V, out=H)
             for j in np.flatnonzero(~alive):
                 H[j * d:(j + 1) * d, :] = 0.0
                 H[:, j * d:(j + 1) * d] = 0.0
         else:
-            kernels.hessian_kernel(W, V, H)
+            unchecked.hessian(W, V, out=H)
         out = -H
         out[~np.isfinite(out)] = 0.0
         return out
@@ -92,7 +93,7 @@ def gradient_flow(problem: Problem, W0, *, method: str = "RK45", t_max: float = 
     from scipy.integrate import solve_ivp  # imported here: keeps `import reludyn` light
 
     K, d = problem.K, problem.d
-    V = np.array(problem.V, dtype=np.float64, order="C")  # writable: one compiled signature
+    V = unchecked.teacher(problem.V)
     W0 = Ws[0]
     f = _grad_fn(V, K, d)
     g0 = float(np.linalg.norm(f(0.0, W0.ravel())))
@@ -130,8 +131,7 @@ def gradient_flow(problem: Problem, W0, *, method: str = "RK45", t_max: float = 
     if polish:
         pol = newton_polish(W_end, V, tol=polish_tol)
         W_end = np.asarray(pol.W, dtype=np.float64)
-    G = np.empty((K, d))
-    loss = float(kernels.loss_grad_kernel(W_end, V, G, kernels.teacher_energy_kernel(V)))
+    loss, G = unchecked.loss_and_grad(W_end, V)
     return FlowResult(W=W_end, loss=loss, grad_norm=float(np.linalg.norm(G)), t=t_end,
                       reason=reason, ts=ts, Ws=Wtraj, polish=pol, message=msg,
                       nfev=nfev, njev=njev, extra=extra)

@@ -12,6 +12,7 @@ import numbers
 import numba
 import numpy as np
 
+from ..landscape import unchecked
 from ..problem import Problem
 from ..validation import positive_float, positive_int, student_weights
 from . import _gdkernel as gk
@@ -76,7 +77,7 @@ def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
     n_record = positive_int(n_record, "n_record", minimum=2) if record else 0
 
     B, K, d = Ws.shape
-    V = np.array(problem.V, dtype=np.float64, order="C")  # writable: one compiled signature
+    V = unchecked.teacher(problem.V)
     W = Ws.copy()
     sched = log_schedule(max_steps, n_record - 1) if record else np.zeros(0, np.int64)
     T = n_record

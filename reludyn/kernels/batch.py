@@ -1,0 +1,100 @@
+"""Batched kernels (parallel over B, one preallocated output slot per item) and checked entries.
+
+The entries scan their inputs inside the jitted call so that the public
+wrappers in :mod:`reludyn.landscape` can skip NumPy-level validation on the
+fast path; on a nonzero code the wrapper reruns the detailed Python checks,
+which name the problem.
+"""
+from __future__ import annotations
+
+import math
+
+from numba import njit, prange
+
+from .gradient import grad_kernel, loss_grad_kernel
+from .hessian import hessian_kernel
+from .loss import loss_kernel, loss_with_energy, teacher_energy_kernel
+
+
+@njit(cache=True, parallel=True)
+def loss_batch_kernel(Ws, V, out):
+    te = teacher_energy_kernel(V)
+    for i in prange(Ws.shape[0]):
+        out[i] = loss_with_energy(Ws[i], V, te)
+
+
+@njit(cache=True, parallel=True)
+def grad_batch_kernel(Ws, V, out):
+    for i in prange(Ws.shape[0]):
+        grad_kernel(Ws[i], V, out[i])
+
+
+@njit(cache=True, parallel=True)
+def loss_grad_batch_kernel(Ws, V, G, L):
+    te = teacher_energy_kernel(V)
+    for i in prange(Ws.shape[0]):
+        L[i] = loss_grad_kernel(Ws[i], V, G[i], te)
+
+
+@njit(cache=True, parallel=True)
+def hessian_batch_kernel(Ws, V, out):
+    for i in prange(Ws.shape[0]):
+        hessian_kernel(Ws[i], V, out[i])
+
+
+@njit(cache=True)
+def scan_inputs(Wflat, V):
+    """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row."""
+    for i in range(Wflat.shape[0]):
+        if not math.isfinite(Wflat[i]):
+            return 1
+    M, d = V.shape
+    for m in range(M):
+        nz = False
+        for t in range(d):
+            x = V[m, t]
+            if not math.isfinite(x):
+                return 2
+            if x != 0.0:
+                nz = True
+        if not nz:
+            return 3
+    return 0
+
+
+@njit(cache=True)
+def _has_zero_row(W):
+    """True if a row of W has norm 0 (every square underflows), as np.linalg.norm(W, axis=1) == 0."""
+    for j in range(W.shape[0]):
+        nz = False
+        for t in range(W.shape[1]):
+            if W[j, t] * W[j, t] != 0.0:
+                nz = True
+        if not nz:
+            return True
+    return False
+
+
+# what checked_entry computes
+LOSS, GRAD, LOSS_GRAD, HESSIAN = 0, 1, 2, 3
+
+
+@njit(cache=True)
+def checked_entry(what, W, V, G, H, out):
+    """Checked single point: J into out[0] (LOSS, LOSS_GRAD), ∇J into G (GRAD, LOSS_GRAD),
+    the Hessian into H (HESSIAN). Returns scan_inputs' code, or 4 for a zero student row
+    when the Hessian is asked for; outputs are untouched unless the code is 0."""
+    code = scan_inputs(W.reshape(-1), V)
+    if code == 0 and what == HESSIAN and _has_zero_row(W):
+        code = 4
+    if code != 0:
+        return code
+    if what == LOSS:
+        out[0] = loss_kernel(W, V)
+    elif what == GRAD:
+        grad_kernel(W, V, G)
+    elif what == LOSS_GRAD:
+        out[0] = loss_grad_kernel(W, V, G, teacher_energy_kernel(V))
+    else:
+        hessian_kernel(W, V, H)
+    return 0
