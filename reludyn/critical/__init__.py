@@ -10,9 +10,11 @@ from .find import find_critical_points
 from .seeds import STRATEGIES, SeedBatch, make_seeds
 from .solve import METHODS, SolveResult, solve_point
 from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
+from .sweep import catalogue_sweep, planar_grid, problem_grid
 
 __all__ = [
     "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
     "classify", "STRATEGIES", "SeedBatch", "make_seeds", "METHODS", "SolveResult",
     "solve_point", "SymmetryContext", "match", "orbit_size", "symmetry_zero_modes",
+    "catalogue_sweep", "planar_grid", "problem_grid",
 ]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from reludyn.basins.executor import Task, fingerprint, run_tasks
+from reludyn.runner import Task, fingerprint, run_tasks
 from reludyn.io import read_npz, write_npz
 
 
