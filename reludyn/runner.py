@@ -180,7 +180,7 @@ class Executor:
         return [(s, min(s + self.chunk, n)) for s in range(0, n, self.chunk)]
 
     def run(self, fn: Callable[..., dict], tasks, label: str = "tasks",
-            on_result: Callable[[str, dict], None] | None = None) -> list[dict[str, np.ndarray]]:
+            on_result: Callable[[dict], None] | None = None) -> list[dict[str, np.ndarray]]:
         """:func:`run_tasks` with these settings (a temporary directory when out_dir is None)."""
         kw = {"scheduler": self.scheduler, "workers": self.workers, "progress": bool(self.progress),
               "label": label, "on_result": on_result}
@@ -208,7 +208,7 @@ def _call(fn, params):  # pragma: no cover - trivial, runs in workers
 
 def run_tasks(fn: Callable[..., dict], tasks, out_dir, *, scheduler=None,
               workers: int | None = None, progress: bool = False,
-              label: str = "tasks", on_result: Callable[[str, dict], None] | None = None
+              label: str = "tasks", on_result: Callable[[dict], None] | None = None
               ) -> list[dict[str, np.ndarray]]:
     """Run ``fn(**task.params)`` for every task; return the results in task order.
 
@@ -218,8 +218,9 @@ def run_tasks(fn: Callable[..., dict], tasks, out_dir, *, scheduler=None,
     None for local execution, ``"tcp://host:port"`` or a ``distributed.Client`` for
     Dask. workers: local processes (default ``os.cpu_count()``); 1 runs embedded in
     this process. A failing task raises RuntimeError naming it; finished tasks stay saved.
-    on_result: called as ``on_result(key, arrays)`` after each task computed here is saved
-    (in completion order), e.g. to refresh a summary file as a long run goes.
+    on_result: called as ``on_result(finished)`` after each task computed here is saved,
+    with every finished result so far (key -> arrays, loaded ones included), e.g. to
+    refresh a summary file as a long run goes.
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
@@ -244,7 +245,7 @@ def run_tasks(fn: Callable[..., dict], tasks, out_dir, *, scheduler=None,
         write_npz(_result_path(out_dir, key), **res)
         results[key] = res
         if on_result is not None:
-            on_result(key, res)
+            on_result(results)
 
     with Progress(len(tasks), label, enabled=progress) as bar:
         bar.update(len(tasks) - len(todo))

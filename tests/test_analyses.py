@@ -136,7 +136,7 @@ def test_claim_h(tmp_path):
 # --- runner and CLI ----------------------------------------------------------------------
 
 def test_runner_selects_and_tabulates(tmp_path):
-    from reludyn.reproduce import _select, format_table, run_all, script_names
+    from analyses.reproduce import _select, format_table, run_all, script_names
 
     assert script_names() == SCRIPTS
     assert _select(SCRIPTS, ["c", "a"]) == ["claim_c_l_heatmap", "claim_a_gradient_mc"]
@@ -150,7 +150,7 @@ def test_runner_selects_and_tabulates(tmp_path):
 
 
 def test_runner_reports_failures_as_not_run(tmp_path, monkeypatch):
-    from reludyn import reproduce
+    from analyses import reproduce
 
     mod = importlib.import_module("analyses.claim_c_l_heatmap")
 
@@ -205,7 +205,7 @@ def test_beyond_j(tmp_path):
 
 
 def test_load_results_and_markdown(tmp_path):
-    from reludyn.reproduce import load_results, markdown_table, run_all
+    from analyses.reproduce import load_results, markdown_table, run_all
 
     run_all(fast=True, out_dir=tmp_path, only=["c"], quiet=True)
     res = load_results(tmp_path, fast=True)

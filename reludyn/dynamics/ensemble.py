@@ -7,6 +7,7 @@ fractions, unstable-manifold pushes, ``reludyn train`` and the analyses call
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,10 @@ class EndPoints:
 
     def __len__(self) -> int:
         return int(self.W.shape[0])
+
+    def counts(self) -> dict[str, int]:
+        """Number of runs per stop reason."""
+        return dict(Counter(self.reason.tolist()))
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array (core and extra) in one flat dict, for the runner and npz files."""
