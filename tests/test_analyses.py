@@ -238,3 +238,22 @@ def test_where_they_end_maps_symmetric_saddle_and_teacher():
     assert kinds == {"saddle": 2, "global_min": 1}
     saddle = next(g for g in out if g["kind"] == "saddle")
     assert saddle["n_negative"] == (K - 1) ** 2  # the index measured in claim g
+
+
+def test_cli_reproduce_finds_analyses_or_says_so(tmp_path, capsys, monkeypatch):
+    from reludyn.cli import main
+    from pathlib import Path
+
+    from reludyn.cli.cmd_reproduce import ENV_VAR, analyses_dir
+
+    import analyses
+
+    # beside the package in this checkout: the folder the tests import
+    assert analyses_dir().samefile(Path(analyses.__file__).parent)
+    assert analyses_dir(str(Path(analyses.__file__).parent)) == analyses_dir()
+    assert main(["reproduce", "--analyses-dir", str(tmp_path), "--only", "c"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "source checkout" in err[0]
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
+    assert main(["reproduce", "--only", "c"]) == 2
+    assert ENV_VAR in capsys.readouterr().err
