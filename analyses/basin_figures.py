@@ -48,6 +48,7 @@ def symmetric_saddle_graphs(out: Path, Ks=(2, 5, 10), data: Path | None = None,
     from reludyn.plots.graphdraw import draw_basin_graph
     from reludyn.basins.graph import catalogue_graph, write_graphml, write_node_link
     from reludyn.basins.manifolds import PushSettings, push_from_saddles
+    from reludyn.dynamics import GDSettings
 
     res = {}
     for K in Ks:

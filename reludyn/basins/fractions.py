@@ -123,25 +123,26 @@ def basin_fractions(problem: Problem, catalogue, *, n: int = 1000, init="xavier"
     dynamics = check_dynamics(dynamics)
     if not isinstance(executor, Executor):
         raise TypeError(f"executor must be a reludyn.runner.Executor, got {type(executor).__name__}")
-    name, init_options = (init, {}) if isinstance(init, str) else tuple(init)
+    name, init_options = _init_pair(init)
     from ..dynamics.init import make_init
 
-    W0 = make_init(name, problem, n, seed, **(init_options or {}))
+    W0 = make_init(name, problem, n, seed, **init_options)
     ends = run_chunked(problem, W0, dynamics, executor, label="basins", key="chunk")
-    settings = {"init": name, "init_options": dict(init_options or {}), "seed": seed, "n": n,
-                "dynamics": dynamics.name, "options": _options(dynamics),
-                "chunk": executor.chunk}
+    options = dynamics.to_dict()
+    settings = {"init": name, "init_options": init_options, "seed": seed, "n": n,
+                "dynamics": options.pop("dynamics"), "options": options, "chunk": executor.chunk}
     return summarise(catalogue, ends.W, ends.reason, ends.time, ends.loss, settings=settings,
                      add_new=add_new)
 
 
-def _options(dynamics) -> dict:
-    """The settings a basin table records (GD: eta, tol, max_steps; flow: every field)."""
-    d = dynamics.to_dict()
-    d.pop("dynamics")
-    if isinstance(dynamics, GDSettings):
-        return {k: d[k] for k in ("eta", "tol", "max_steps")}
-    return d
+def _init_pair(init) -> tuple[str, dict]:
+    """(name, options) of ``init``: an initializer name or a pair (name, options dict)."""
+    if isinstance(init, str):
+        return init, {}
+    if isinstance(init, (tuple, list)) and len(init) == 2 and isinstance(init[0], str) \
+            and isinstance(init[1], dict):
+        return init[0], dict(init[1])
+    raise TypeError(f"init must be an initializer name or a pair (name, options dict), got {init!r}")
 
 
 def summarise(catalogue, W, reason, time, loss, *, settings=None, add_new: bool = True) -> BasinResult:
