@@ -115,3 +115,15 @@ def test_flows_chain_from_saddle_to_saddle():
     assert any(G.has_edge(s0, s) for s in later)
     sinks = [n for n in G if G.out_degree(n) == 0]
     assert sinks and all(cat.entries[n].kind in ("global_min", "spurious_min") for n in sinks)
+
+
+def test_push_settings_validate_once():
+    assert PushSettings().to_dict() == {"eps": 1e-3, "n_random": 4, "seed": 0, "max_eig": None,
+                                        "chain": False, "add_new": True}
+    for kw in ({"eps": -1.0}, {"n_random": -1}, {"seed": -1}, {"max_eig": -1}):
+        with pytest.raises(ValueError):
+            PushSettings(**kw)
+    with pytest.raises(TypeError, match="chain"):
+        PushSettings(chain="yes")
+    with pytest.raises(TypeError, match="PushSettings"):
+        push_from_saddles(Problem.orthonormal(2), Catalogue(Problem.orthonormal(2)), {"eps": 1e-3})

@@ -91,7 +91,10 @@ class PushSettings:
         object.__setattr__(self, "n_random", positive_int(self.n_random, "n_random", minimum=0))
         object.__setattr__(self, "seed", positive_int(self.seed, "seed", minimum=0))
         if self.max_eig is not None:
-            object.__setattr__(self, "max_eig", positive_int(self.max_eig, "max_eig"))
+            object.__setattr__(self, "max_eig", positive_int(self.max_eig, "max_eig", minimum=0))
+        for name in ("chain", "add_new"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
