@@ -5,7 +5,8 @@ options ``--fast`` (a quick version) and ``--out-dir`` (default ``figures/``, wi
 ``--fast`` ``figures/fast/``); it writes
 PNG figures and a JSON file of its numbers there and returns a summary dict with keys
 ``claim``, ``title``, ``figures``, ``measured``, ``verdict``. ``reludyn reproduce``
-(:mod:`reludyn.reproduce`) runs them all and prints the table.
+runs them all through :mod:`analyses.reproduce` and prints the table;
+:mod:`analyses.basin_figures` makes the basin figures.
 """
 
 # In the order the runner executes them (cheap, core-only claims first).

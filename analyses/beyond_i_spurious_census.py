@@ -44,6 +44,8 @@ def parse(argv):
 def census(M: int, K: int, n: int, args) -> dict:
     from reludyn.basins import basin_fractions
     from reludyn.critical import Catalogue
+    from reludyn.dynamics import GDSettings
+    from reludyn.runner import Executor
 
     pb = Problem.orthonormal(M, M, K=K)
     cat = Catalogue(pb)
@@ -51,8 +53,8 @@ def census(M: int, K: int, n: int, args) -> dict:
     work = None if args.work_dir is None else Path(args.work_dir) / f"M{M}_K{K}"
     budget = args.max_steps if K == M else args.max_steps_extra
     res = basin_fractions(pb, cat, n=n, init="xavier", seed=args.seed * 1000 + 10 * M + (K - M),
-                          eta=args.eta, tol=args.tol, max_steps=budget, out_dir=work,
-                          chunk=50, progress=not args.quiet)
+                          dynamics=GDSettings(eta=args.eta, tol=args.tol, max_steps=budget),
+                          executor=Executor(chunk=50, out_dir=work, progress=not args.quiet))
     kind = np.array([cat.entries[i].kind if i >= 0 else "none" for i in res.labels])
     entry_loss = np.array([cat.entries[i].loss if i >= 0 else np.nan for i in res.labels])
     unassigned = res.labels < 0

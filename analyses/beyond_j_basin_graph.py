@@ -58,16 +58,21 @@ def draw_feed_matrix(G, cat, res, K: int, out) -> str:
 
 
 def basin_graph(K: int, args) -> tuple[dict, list[str]]:
-    from reludyn.basins import basin_fractions, catalogue_graph, push_from_saddles, write_graphml
+    from reludyn.basins import (PushSettings, basin_fractions, catalogue_graph, push_from_saddles,
+                                write_graphml)
+    from reludyn.dynamics import GDSettings
+    from reludyn.runner import Executor
     from reludyn.critical import find_critical_points
 
     out = common.out_dir(args)
     pb = Problem.orthonormal(K)
     cat = find_critical_points(pb, strategies=["symmetric", "gd"], n_seeds=args.seeds, seed=args.seed)
-    flows = push_from_saddles(pb, cat, eps=1e-3, n_random=args.n_random, eta=0.1,
-                              max_eig=args.max_eig, seed=args.seed)
-    res = basin_fractions(pb, cat, n=args.n_basin, init="xavier", seed=args.seed, eta=0.1,
-                          tol=1e-10, max_steps=200_000, chunk=100)
+    flows = push_from_saddles(pb, cat, PushSettings(eps=1e-3, n_random=args.n_random,
+                                                    max_eig=args.max_eig, seed=args.seed),
+                              dynamics=GDSettings(eta=0.1, max_steps=200_000))
+    res = basin_fractions(pb, cat, n=args.n_basin, init="xavier", seed=args.seed,
+                          dynamics=GDSettings(eta=0.1, tol=1e-10, max_steps=200_000),
+                          executor=Executor(chunk=100))
     G = catalogue_graph(cat, flows, basins=res)
     fig_path = draw_feed_matrix(G, cat, res, K, out)
     write_graphml(G, out / f"beyond_j_basin_graph_K{K}.graphml")

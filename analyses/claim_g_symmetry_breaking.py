@@ -18,7 +18,7 @@ import numpy as np
 from analyses import common
 from reludyn import Problem
 from reludyn.critical import Catalogue
-from reludyn.dynamics.gd import gradient_descent
+from reludyn.dynamics import GDSettings, run_ensemble
 from reludyn.dynamics.init import symmetric_init
 
 NAME = "claim_g_symmetry_breaking"
@@ -38,11 +38,9 @@ def parse(argv):
 
 def where_they_end(cat, Ws) -> list[dict]:
     """Catalogue entries (matched modulo symmetry, polished and added when new) of end points Ws."""
-    from reludyn.basins import assign_entry
-
     counts: dict = {}
     for W in Ws:
-        idx = assign_entry(cat, W)
+        idx = cat.assign(W)
         counts[idx] = counts.get(idx, 0) + 1
     out = []
     for idx, c in sorted(counts.items(), key=lambda t: (t[0] is None, t[0] or 0)):
@@ -76,7 +74,8 @@ def main(argv=None) -> dict:
             for i, delta in enumerate(deltas):
                 W0 = symmetric_init(pb, n, seed=args.seed * 10_000 + 100 * K + 10 * d + i,
                                     x=args.x0, y=args.x0, delta=delta)
-                res = gradient_descent(pb, W0, args.eta, tol=1e-10, max_steps=args.max_steps)
+                res = run_ensemble(pb, W0, GDSettings(eta=args.eta, tol=1e-10,
+                                                      max_steps=args.max_steps))
                 dist = np.array([common.teacher_perm_distance(W, pb.V) for W in res.W])
                 hit = dist < 1e-6
                 groups = where_they_end(cat, res.W[~hit])
@@ -84,7 +83,7 @@ def main(argv=None) -> dict:
                 rows.append({
                     "K": K, "d": d, "delta": delta, "n": n, "teacher": k, "fraction": k / n,
                     "wilson95": common.wilson(k, n), "reasons": res.counts(),
-                    "median_steps": float(np.median(res.steps)),
+                    "median_steps": float(np.median(res.extra["steps"])),
                     "others": groups,
                 })
         common.log(args, f"  K = {K}: " + ", ".join(

@@ -11,7 +11,9 @@ matplotlib.use("Agg")  # headless; every script only writes files
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from reludyn.cli.common import number_list_arg  # noqa: E402
 from reludyn.io import write_json  # noqa: E402
+from reludyn.plots.graphdraw import save_figure  # noqa: E402
 
 REPRODUCED = "reproduced"
 CAVEAT = "reproduced with a caveat"
@@ -34,22 +36,9 @@ def make_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def int_list(text: str) -> list[int]:
-    """Parse '6,7,8' or '6-10' into a list of ints (argparse type)."""
-    try:
-        if "-" in text and "," not in text:
-            a, b = text.split("-")
-            return list(range(int(a), int(b) + 1))
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers like '6,7,8' or '6-10', got {text!r}") from None
-
-
-def float_list(text: str) -> list[float]:
-    try:
-        return [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like '0.1,0.5', got {text!r}") from None
+# argparse types from reludyn's CLI: "6,7,8" or "6-10"; "0.1,0.5"
+int_list = number_list_arg(int, lambda v: True, "integers like '6,7,8' or '6-10'", ranges=True)
+float_list = number_list_arg(float, lambda v: True, "numbers like '0.1,0.5'")
 
 
 def out_dir(args) -> Path:
@@ -62,14 +51,9 @@ def out_dir(args) -> Path:
 
 
 def savefig(fig, directory: Path, name: str) -> str:
-    """Save a figure as a small PNG and close it; returns the file name."""
+    """Save a figure as a small PNG (:func:`reludyn.plots.save_figure`, tight) and close it."""
     path = Path(directory) / name
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tight_layout warns on figures it cannot improve
-        fig.tight_layout()
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    save_figure(fig, path, dpi=DPI, tight=True)
     plt.close(fig)
     return str(path)
 
@@ -110,15 +94,14 @@ def log(args, msg: str) -> None:
 def teacher_perm_distance(W: np.ndarray, V: np.ndarray) -> float:
     """min over row assignments of ‖W − P V‖_F (extra student rows compared with 0).
 
-    Uses the Hungarian algorithm on squared row distances, so it is exact for any K ≥ M.
+    Uses the Hungarian algorithm on squared row distances
+    (:func:`reludyn.critical.symmetry.match_rows`), so it is exact for any K ≥ M.
     """
-    from scipy.optimize import linear_sum_assignment
+    from reludyn.critical.symmetry import match_rows
 
     K, M = W.shape[0], V.shape[0]
     Vp = np.zeros((max(K, M), W.shape[1]))
     Vp[:M] = V
     Wp = np.zeros_like(Vp)
     Wp[:K] = W
-    C = ((Wp[:, None, :] - Vp[None, :, :]) ** 2).sum(-1)
-    r, c = linear_sum_assignment(C)
-    return float(np.sqrt(C[r, c].sum()))
+    return float(np.linalg.norm(Wp[match_rows(Wp, Vp)] - Vp))

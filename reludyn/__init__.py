@@ -25,10 +25,12 @@ from .problem import Problem, symmetric_saddle_x
 # `import reludyn` stays light (PEP 562).
 _LAZY = {
     "dynamics": ["FlowResult", "GDResult", "gradient_descent", "gradient_flow", "make_init",
-                 "symmetric_field", "symmetric_fixed_points"],
+                 "symmetric_field", "symmetric_fixed_points", "GDSettings", "FlowSettings",
+                 "EndPoints", "run_ensemble"],
     "critical": ["Catalogue", "CriticalPoint", "find_critical_points", "find_until_saturated"],
-    "basins": ["BasinResult", "ManifoldFlow", "Task", "basin_fractions", "build_basin_graph",
-               "catalogue_graph", "push_from_saddles", "run_tasks", "wilson_interval"],
+    "basins": ["BasinResult", "ManifoldFlow", "PushSettings", "basin_fractions", "build_basin_graph",
+               "catalogue_graph", "push_from_saddles", "wilson_interval"],
+    "runner": ["Executor", "Task", "run_tasks"],
 }
 _LAZY_OWNER = {name: mod for mod, names in _LAZY.items() for name in names}
 
@@ -89,4 +91,10 @@ __all__ = [
     "catalogue_graph",
     "run_tasks",
     "Task",
+    "Executor",
+    "GDSettings",
+    "FlowSettings",
+    "EndPoints",
+    "run_ensemble",
+    "PushSettings",
 ]

@@ -136,7 +136,7 @@ def test_claim_h(tmp_path):
 # --- runner and CLI ----------------------------------------------------------------------
 
 def test_runner_selects_and_tabulates(tmp_path):
-    from reludyn.reproduce import _select, format_table, run_all, script_names
+    from analyses.reproduce import _select, format_table, run_all, script_names
 
     assert script_names() == SCRIPTS
     assert _select(SCRIPTS, ["c", "a"]) == ["claim_c_l_heatmap", "claim_a_gradient_mc"]
@@ -150,7 +150,7 @@ def test_runner_selects_and_tabulates(tmp_path):
 
 
 def test_runner_reports_failures_as_not_run(tmp_path, monkeypatch):
-    from reludyn import reproduce
+    from analyses import reproduce
 
     mod = importlib.import_module("analyses.claim_c_l_heatmap")
 
@@ -205,7 +205,7 @@ def test_beyond_j(tmp_path):
 
 
 def test_load_results_and_markdown(tmp_path):
-    from reludyn.reproduce import load_results, markdown_table, run_all
+    from analyses.reproduce import load_results, markdown_table, run_all
 
     run_all(fast=True, out_dir=tmp_path, only=["c"], quiet=True)
     res = load_results(tmp_path, fast=True)
@@ -238,3 +238,22 @@ def test_where_they_end_maps_symmetric_saddle_and_teacher():
     assert kinds == {"saddle": 2, "global_min": 1}
     saddle = next(g for g in out if g["kind"] == "saddle")
     assert saddle["n_negative"] == (K - 1) ** 2  # the index measured in claim g
+
+
+def test_cli_reproduce_finds_analyses_or_says_so(tmp_path, capsys, monkeypatch):
+    from reludyn.cli import main
+    from pathlib import Path
+
+    from reludyn.cli.cmd_reproduce import ENV_VAR, analyses_dir
+
+    import analyses
+
+    # beside the package in this checkout: the folder the tests import
+    assert analyses_dir().samefile(Path(analyses.__file__).parent)
+    assert analyses_dir(str(Path(analyses.__file__).parent)) == analyses_dir()
+    assert main(["reproduce", "--analyses-dir", str(tmp_path), "--only", "c"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "source checkout" in err[0]
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nowhere"))
+    assert main(["reproduce", "--only", "c"]) == 2
+    assert ENV_VAR in capsys.readouterr().err

@@ -60,6 +60,8 @@ def test_bad_input(k, n, err):
 # --- basin fractions on real dynamics ------------------------------------------
 from reludyn import Problem  # noqa: E402
 from reludyn.basins.fractions import basin_fractions  # noqa: E402
+from reludyn.dynamics import FlowSettings, GDSettings  # noqa: E402
+from reludyn.runner import Executor  # noqa: E402
 from reludyn.critical import Catalogue  # noqa: E402
 from reludyn.dynamics.gd import gradient_descent  # noqa: E402
 from reludyn.dynamics.init import make_init  # noqa: E402
@@ -75,7 +77,8 @@ def _is_row_permutation(W, V, atol=1e-6):
 def test_fractions_count_gd_ends():
     prob = Problem.orthonormal(3)
     cat = Catalogue(prob)
-    res = basin_fractions(prob, cat, n=30, seed=4, eta=0.1, chunk=7)
+    res = basin_fractions(prob, cat, n=30, seed=4, dynamics=GDSettings(eta=0.1),
+                          executor=Executor(chunk=7))
     # same starts, run directly: the labels must describe these end points
     ref = gradient_descent(prob, make_init("xavier", prob, 30, 4), 0.1, tol=1e-10)
     assert_allclose(res.time, ref.steps)
@@ -99,11 +102,10 @@ def test_fractions_count_gd_ends():
 def test_fractions_unconverged_and_flow():
     prob = Problem.orthonormal(2)
     cat = Catalogue(prob)
-    res = basin_fractions(prob, cat, n=5, seed=1, eta=0.1, max_steps=3)
+    res = basin_fractions(prob, cat, n=5, seed=1, dynamics=GDSettings(eta=0.1, max_steps=3))
     assert res.n_unconverged == 5 and res.reasons == {"budget": 5} and res.table == []
     assert res.time_stats == {} and len(cat.entries) == 0
-    res = basin_fractions(prob, cat, n=3, seed=1, dynamics="flow", tol=1e-9,
-                          dynamics_options={"t_max": 1e4})
+    res = basin_fractions(prob, cat, n=3, seed=1, dynamics=FlowSettings(tol=1e-9, t_max=1e4))
     assert res.n_unconverged == 0
     assert {cat.entries[i].kind for i in res.labels} <= {"global_min", "saddle", "spurious_min"}
 
@@ -111,15 +113,18 @@ def test_fractions_unconverged_and_flow():
 def test_fractions_resume_and_dask(tmp_path):
     distributed = pytest.importorskip("distributed")
     prob = Problem.orthonormal(3)
-    local = basin_fractions(prob, Catalogue(prob), n=24, seed=2, chunk=6, out_dir=tmp_path / "a")
+    local = basin_fractions(prob, Catalogue(prob), n=24, seed=2,
+                            executor=Executor(chunk=6, out_dir=tmp_path / "a"))
     (tmp_path / "a" / "tasks" / "chunk00000006.npz").unlink()
-    again = basin_fractions(prob, Catalogue(prob), n=24, seed=2, chunk=6, out_dir=tmp_path / "a")
+    again = basin_fractions(prob, Catalogue(prob), n=24, seed=2,
+                            executor=Executor(chunk=6, out_dir=tmp_path / "a"))
     assert_allclose(again.time, local.time)
     assert again.table == local.table
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
                                   host="127.0.0.1", protocol="tcp://", dashboard_address=None) as cl:
-        dres = basin_fractions(prob, Catalogue(prob), n=24, seed=2, chunk=6,
-                               out_dir=tmp_path / "d", scheduler=cl.scheduler_address)
+        dres = basin_fractions(prob, Catalogue(prob), n=24, seed=2,
+                               executor=Executor(chunk=6, out_dir=tmp_path / "d",
+                                                 scheduler=cl.scheduler_address))
     assert_array_equal(dres.labels, local.labels)
     assert_array_equal(dres.time, local.time)
     assert dres.table == local.table
@@ -136,4 +141,4 @@ def test_fractions_bad_input():
     with pytest.raises(TypeError):
         basin_fractions("p", Catalogue(prob), n=2)
     with pytest.raises(ValueError):
-        basin_fractions(prob, Catalogue(prob), n=2, eta=-1.0)
+        basin_fractions(prob, Catalogue(prob), n=2, dynamics=GDSettings(eta=-1.0))

@@ -6,7 +6,9 @@ from numpy.testing import assert_allclose
 import reludyn
 from reludyn import Problem, symmetric_saddle_x
 from reludyn.basins.graph import catalogue_graph
-from reludyn.basins.manifolds import push_from_saddles, unstable_directions
+from reludyn.basins.manifolds import PushSettings, push_from_saddles, unstable_directions
+from reludyn.dynamics import FlowSettings, GDSettings
+from reludyn.runner import Executor
 from reludyn.critical import Catalogue
 
 
@@ -51,8 +53,9 @@ def test_unstable_directions_are_eigenvectors():
 @pytest.mark.parametrize("K, max_eig, n_random", [(2, None, 0), (5, None, 2), (10, 6, 4)])
 def test_symmetric_saddle_flows_to_teacher(K, max_eig, n_random):
     prob, cat, s = _saddle_catalogue(K)
-    flows = push_from_saddles(prob, cat, eps=1e-3, n_random=n_random, seed=0, eta=0.1,
-                              max_eig=max_eig)
+    flows = push_from_saddles(prob, cat, PushSettings(eps=1e-3, n_random=n_random, seed=0,
+                                                   max_eig=max_eig),
+                              dynamics=GDSettings(eta=0.1, max_steps=200_000))
     index = int(np.sum(np.linalg.eigvalsh(prob.hessian(cat.entries[s].W)) < -1e-8))
     n_dirs = index if max_eig is None else min(index, max_eig)
     assert len(flows) == 2 * (n_dirs + n_random)
@@ -73,8 +76,9 @@ def test_symmetric_saddle_flows_to_teacher(K, max_eig, n_random):
 
 def test_push_options_and_bad_input(tmp_path):
     prob, cat, s = _saddle_catalogue(2)
-    flows = push_from_saddles(prob, cat, dynamics="flow", saddles=[s], chain=True,
-                              out_dir=tmp_path / "p", dynamics_options={"t_max": 1e4})
+    flows = push_from_saddles(prob, cat, PushSettings(chain=True), saddles=[s],
+                              dynamics=FlowSettings(t_max=1e4),
+                              executor=Executor(chunk=64, out_dir=tmp_path / "p"))
     assert len(flows) == 2 and all(cat.entries[f.target].kind == "global_min" for f in flows)
     assert (tmp_path / "p" / "manifest.json").is_file()
     assert push_from_saddles(prob, cat, saddles=[]) == []
@@ -83,7 +87,7 @@ def test_push_options_and_bad_input(tmp_path):
     with pytest.raises(ValueError, match="different problem"):
         push_from_saddles(Problem.orthonormal(3), cat)
     with pytest.raises(ValueError, match="eps"):
-        push_from_saddles(prob, cat, eps=0.0)
+        push_from_saddles(prob, cat, PushSettings(eps=0.0))
     with pytest.raises(ValueError, match="dynamics"):
         push_from_saddles(prob, cat, dynamics="x")
 
@@ -98,7 +102,8 @@ def test_flows_chain_from_saddle_to_saddle():
     neg = next(p for p in symmetric_fixed_points(3) if p.kind == "saddle" and p.x < 0)
     cat = Catalogue(prob)
     s0, _ = cat.add(symmetric_point(3, neg.x, neg.y))
-    flows = push_from_saddles(prob, cat, eta=0.1, n_random=0, chain=True)
+    flows = push_from_saddles(prob, cat, PushSettings(n_random=0, chain=True),
+                              dynamics=GDSettings(eta=0.1, max_steps=200_000))
     sources = {f.source for f in flows}
     assert s0 in sources and len(sources) >= 2
     G = catalogue_graph(cat, flows)
@@ -110,3 +115,15 @@ def test_flows_chain_from_saddle_to_saddle():
     assert any(G.has_edge(s0, s) for s in later)
     sinks = [n for n in G if G.out_degree(n) == 0]
     assert sinks and all(cat.entries[n].kind in ("global_min", "spurious_min") for n in sinks)
+
+
+def test_push_settings_validate_once():
+    assert PushSettings().to_dict() == {"eps": 1e-3, "n_random": 4, "seed": 0, "max_eig": None,
+                                        "chain": False, "add_new": True}
+    for kw in ({"eps": -1.0}, {"n_random": -1}, {"seed": -1}, {"max_eig": -1}):
+        with pytest.raises(ValueError):
+            PushSettings(**kw)
+    with pytest.raises(TypeError, match="chain"):
+        PushSettings(chain="yes")
+    with pytest.raises(TypeError, match="PushSettings"):
+        push_from_saddles(Problem.orthonormal(2), Catalogue(Problem.orthonormal(2)), {"eps": 1e-3})

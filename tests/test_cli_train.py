@@ -78,3 +78,17 @@ def test_user_errors_exit_2(tmp_path, capsys):
         main(["train", "--eta", "-1", "-o", str(out)])
     with pytest.raises(SystemExit):
         main(["train", "--eta", "0.1", "--flow", "RK45", "-o", str(out)])
+
+
+def test_chunks_go_through_the_runner_and_overwrite_discards_them(tmp_path):
+    out = tmp_path / "r.npz"
+    assert main(BASE + ["-o", str(out)]) == 0
+    tasks = sorted(p.name for p in (tmp_path / "r.chunks" / "tasks").iterdir())
+    assert tasks == ["chunk00000000.npz", "chunk00000004.npz", "chunk00000008.npz"]
+    first = read_npz(out)
+    # other settings on the same output: refused, then accepted with --overwrite
+    other = BASE[:-1] + ["--seed", "3", "--no-progress", "-o", str(out)]
+    assert main(other) == 2
+    assert main(other + ["--overwrite"]) == 0
+    assert not np.array_equal(read_npz(out)["W0"], first["W0"])
+    assert main(other) == 0  # the finished run resumes: nothing left to compute

@@ -104,3 +104,34 @@ def test_critical_point_fields():
     fields = set(CriticalPoint.__dataclass_fields__)
     assert {"W", "loss", "grad_norm", "eigenvalues", "index", "nullity", "symmetry_zero_modes",
             "kind", "in_plane", "plane_distance", "hits", "orbit_size"} <= fields
+
+
+# --- Catalogue.assign: one match, at most one polish, at most one add ---------------------
+def test_assign_matches_polishes_and_adds_once():
+    from reludyn.problem import symmetric_saddle_x
+
+    K = 3
+    prob = rd.Problem.orthonormal(K)
+    cat = Catalogue(prob)
+    g, _ = cat.add(prob.teacher_padded())
+    # a row permutation of the teacher is the same entry; hits are not counted by assign
+    assert cat.assign(prob.V[[2, 0, 1]]) == g and cat.entries[g].hits == 1
+    # a point near the symmetric saddle: no entry matches it unpolished ...
+    Ws = np.full((K, K), symmetric_saddle_x(K))
+    near = Ws + 1e-7 * np.random.default_rng(0).standard_normal((K, K))
+    assert cat.assign(near, polish=False) is None and len(cat) == 1
+    # ... polishing finds the saddle, but add=False leaves the catalogue alone
+    assert cat.assign(near, add=False) is None and len(cat) == 1
+    s = cat.assign(near)
+    assert s == 1 and len(cat) == 2 and cat.entries[s].kind == "saddle"
+    assert cat.entries[s].method == "newton" and cat.entries[s].sources == ["basins"]
+    # the stored point is critical (independent check of ∇J) and the saddle of x_s 11ᵀ
+    assert np.linalg.norm(prob.grad(cat.entries[s].W)) <= 1e-10
+    assert np.max(np.abs(cat.entries[s].W - Ws)) < 1e-9
+    # the same saddle again: matched, not added twice
+    assert cat.assign(near) == s and len(cat) == 2
+    # far from any critical point, Newton fails: None, nothing added
+    far = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.3], [-2.0, 0.0, 1.0]])
+    res = rd.newton_polish(far, prob.V, tol=1e-11)
+    if not res.success:
+        assert cat.assign(far) is None and len(cat) == 2

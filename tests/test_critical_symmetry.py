@@ -202,3 +202,28 @@ def test_property_group_images_match_and_share_orbit_size(seed, K, d):
     assert_allclose(rd.loss(W2, V), rd.loss(W, V), rtol=1e-10, atol=1e-12)
     assert match(W, W2, ctx) is not None
     assert orbit_size(W, ctx) == orbit_size(W2, ctx)
+
+
+# --- the one row matcher -----------------------------------------------------------------
+@pytest.mark.parametrize("squared", [True, False])
+@pytest.mark.parametrize("n, m, seed", [(1, 2, 0), (3, 2, 1), (4, 3, 2), (5, 5, 3)])
+def test_match_rows_is_the_best_permutation(n, m, seed, squared):
+    from reludyn.critical.symmetry import match_rows
+
+    rng = np.random.default_rng(seed)
+    A, B = rng.standard_normal((n, m)), rng.standard_normal((n, m))
+    extra = rng.random((n, n))
+
+    def cost(p):  # brute force over every permutation: the oracle
+        d = np.linalg.norm(A[list(p)] - B, axis=1)
+        return float(np.sum(d ** 2 if squared else d) + sum(extra[p[j], j] for j in range(n)))
+
+    best = min(itertools.permutations(range(n)), key=cost)
+    p = match_rows(A, B, squared=squared, extra=extra)
+    assert sorted(p.tolist()) == list(range(n))
+    assert_allclose(cost(tuple(p)), cost(best), rtol=1e-12)
+    # a row-permuted copy is recovered exactly
+    q = rng.permutation(n)
+    assert_allclose(A[match_rows(A, A[q])], A[q])
+    with pytest.raises(ValueError):
+        match_rows(A, B[:, :1] if m > 1 else B[:0])

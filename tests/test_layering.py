@@ -7,6 +7,7 @@ every import statement in its files, including those inside functions, is read
 with ``ast``.
 """
 import ast
+import inspect
 import json
 import subprocess
 import sys
@@ -19,9 +20,6 @@ PKG = ROOT / "reludyn"
 
 CORE = ["kernels", "landscape", "_unchecked", "problem", "validation", "io", "progress", "paper",
         "newton", "montecarlo", "check"]
-PENDING_PLOTS = pytest.mark.xfail(
-    strict=False, reason="basins/examples.py imports plots until the `pipeline` branch "
-                         "(issue 10: examples move to analyses/) is merged")
 # (layer, its modules, the layers it must not load)
 LAYERS = [
     pytest.param("core", CORE, ["dynamics", "critical", "basins", "plots", "cli"], id="core"),
@@ -29,11 +27,8 @@ LAYERS = [
     pytest.param("critical", ["critical"], ["basins", "plots", "cli"], id="critical"),
     pytest.param("basins", ["basins"], ["plots", "cli"], id="basins"),
 ]
-# the statements, including those inside functions; basins -> plots is pending a merge
-STATEMENTS = LAYERS[:3] + [
-    pytest.param("basins", ["basins"], ["cli"], id="basins"),
-    pytest.param("basins", ["basins"], ["plots"], id="basins-plots", marks=PENDING_PLOTS),
-]
+# the statements, including those inside functions
+STATEMENTS = LAYERS
 
 # import these (and, with walk, every submodule of the packages among them) in a fresh
 # interpreter; print the reludyn layers, top-level packages, scipy modules and compiled kernels
@@ -143,3 +138,24 @@ def test_import_resolution_sees_relative_and_nested_imports(tmp_path):
     examples = PKG / "basins" / "examples.py"
     if examples.exists():  # imports plots inside functions (until it moves to analyses/)
         assert any(n.startswith("reludyn.plots") for n in _imported(examples))
+
+
+def test_runner_loads_no_upper_layer():
+    loaded = _probe(["reludyn.runner"], walk=False)
+    assert not set(loaded["layers"]) & {"dynamics", "critical", "basins", "plots", "cli"}
+
+
+def test_no_library_module_names_analyses():
+    for path in PKG.rglob("*.py"):
+        if path.name == "cmd_reproduce.py":
+            continue  # the one bridge: it finds analyses/ by path, at run time
+        names = _imported(path)
+        assert not any(n == "analyses" or n.startswith("analyses.") for n in names), path
+
+
+def test_public_signatures_are_small():
+    from reludyn.basins import basin_fractions, push_from_saddles
+    from reludyn.critical.sweep import catalogue_sweep
+
+    for fn in (basin_fractions, push_from_saddles, catalogue_sweep):
+        assert len(inspect.signature(fn).parameters) <= 8, fn.__name__

@@ -1,7 +1,7 @@
 """Basin fractions: run N starts, map every end point to a catalogue entry, count.
 
 The N starts are drawn once from ``make_init(init, problem, n, seed)`` and cut into
-chunks; each chunk is one executor task (local processes or Dask), written to the
+chunks; each chunk is one runner task (:func:`reludyn.dynamics.ensemble.run_chunked`) (local processes or Dask), written to the
 output directory as soon as it finishes, so a sweep resumes. Matching end points to
 the catalogue happens afterwards in this process, in start order, so the catalogue
 grows the same way whatever backend or chunking ran the dynamics.
@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..newton import newton_polish
+from ..dynamics.ensemble import run_chunked
+from ..dynamics.settings import FlowSettings, GDSettings, check_dynamics
 from ..problem import Problem
+from ..runner import Executor
 from ..validation import positive_float, positive_int
-from .executor import Task, run_tasks
 
 Z95 = 1.959963984540054  # standard normal 97.5% quantile
 
@@ -43,37 +43,6 @@ def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     lo = 0.0 if k == 0 else max(0.0, centre - half)
     hi = 1.0 if k == n else min(1.0, centre + half)
     return lo, hi
-
-
-# --- the per-chunk task (module level: it is sent to workers) -------------
-def run_chunk(problem: dict, W0: np.ndarray, dynamics: str, options: dict) -> dict:
-    """Run the dynamics from each start of W0 (n, K, d); returns arrays per start.
-
-    Keys: ``W`` (n, K, d), ``loss`` (n,), ``grad_norm`` (n,), ``time`` (n,) (GD steps,
-    or flow time), ``reason`` (n,) str.
-    """
-    prob = Problem.from_dict(problem)
-    if dynamics == "gd":
-        from ..dynamics.gd import gradient_descent
-
-        r = gradient_descent(prob, W0, **options)
-        return {"W": r.W, "loss": r.loss, "grad_norm": r.grad_norm,
-                "time": np.asarray(r.steps, dtype=float), "reason": np.asarray(r.reason, dtype=str)}
-    if dynamics == "flow":
-        from ..dynamics.flow import gradient_flow
-
-        out = {"W": [], "loss": [], "grad_norm": [], "time": [], "reason": []}
-        for w in W0:
-            r = gradient_flow(prob, w, **options)
-            out["W"].append(r.W)
-            out["loss"].append(r.loss)
-            out["grad_norm"].append(r.grad_norm)
-            out["time"].append(r.t)
-            out["reason"].append(str(r.reason))
-        return {"W": np.asarray(out["W"], dtype=float).reshape(W0.shape),
-                "loss": np.asarray(out["loss"], float), "grad_norm": np.asarray(out["grad_norm"], float),
-                "time": np.asarray(out["time"], float), "reason": np.asarray(out["reason"], dtype=str)}
-    raise ValueError(f"dynamics must be 'gd' or 'flow', got {dynamics!r}")
 
 
 @dataclass
@@ -118,86 +87,62 @@ class BasinResult:
         return "\n".join(lines)
 
 
-def assign_entry(catalogue, W, polish_tol: float = 1e-11) -> int | None:
-    """Index of the catalogue entry that W reaches, adding a new one if needed.
-
-    Tries ``catalogue.match(W)``; otherwise Newton-polishes W and matches again; a
-    polished point that matches nothing is added (classified by the catalogue).
-    Returns None when polishing fails (W is not near a critical point).
-    """
-    idx = catalogue.match(W)
-    if idx is not None:
-        return int(idx)
-    pol = newton_polish(W, catalogue.problem.V, tol=polish_tol)
-    if not pol.success:
-        return None
-    idx = catalogue.match(pol.W)
-    if idx is not None:
-        return int(idx)
-    res = catalogue.add(pol.W, method="newton", source="basins")
-    idx = res[0] if isinstance(res, tuple) else res  # Catalogue.add -> (index, is_new)
-    return int(idx)
-
-
-def dynamics_settings(dynamics: str, eta, tol, max_steps, extra: dict | None) -> dict:
-    """Validated options of the end-point dynamics: GD (eta, tol, max_steps) or flow (tol)."""
-    if dynamics not in ("gd", "flow"):
-        raise ValueError(f"dynamics must be 'gd' or 'flow', got {dynamics!r}")
-    if dynamics == "gd":
-        opts = {"eta": positive_float(eta, "eta"), "tol": positive_float(tol, "tol"),
-                "max_steps": positive_int(max_steps, "max_steps")}
-    else:
-        opts = {"tol": positive_float(tol, "tol")}
-    opts.update(extra or {})
-    return opts
-
-
-def basin_fractions(problem: Problem, catalogue, *, n: int = 1000, init: str = "xavier",
-                    seed: int = 0, dynamics: str = "gd", eta: float = 0.1,
-                    tol: float = 1e-10, max_steps: int = 100_000, init_options: dict | None = None,
-                    dynamics_options: dict | None = None, out_dir=None, chunk: int = 100,
-                    scheduler=None, workers: int | None = 1, progress: bool = False,
-                    add_new: bool = True) -> BasinResult:
-    """Basin fractions of ``catalogue``'s entries under ``dynamics`` from ``n`` seeded starts.
-
-    problem: the Problem (must equal catalogue.problem). init: initializer name of
-    ``reludyn.dynamics.init.make_init`` (``init_options`` passed on). dynamics: "gd"
-    (step ``eta``, stop at max-row gradient norm ``tol`` or ``max_steps``) or "flow"
-    (gradient flow). Converged ends that match no entry are polished and added to
-    the catalogue (``add_new``), so the catalogue grows in place. out_dir: where
-    per-chunk results go (resume); None uses a temporary directory.
-    """
+def check_catalogue(problem: Problem, catalogue) -> None:
+    """Refuse a problem that is not a Problem or a catalogue of another problem."""
     if not isinstance(problem, Problem):
         raise TypeError(f"problem must be a reludyn.Problem, got {type(problem).__name__}")
     if getattr(catalogue, "problem", None) != problem:
         raise ValueError("the catalogue belongs to a different problem than `problem`")
+
+
+def assign_end(catalogue, W: np.ndarray, reason: str, add_new: bool) -> int | None:
+    """Catalogue entry of one end point (None: none): diverged or non-finite ends get
+    none; converged ones may be polished and added (``add_new``); others are only matched."""
+    if reason == "diverged" or not np.all(np.isfinite(W)):
+        return None
+    grow = add_new and reason == "converged"
+    return catalogue.assign(W, polish=grow, add=grow)
+
+
+def basin_fractions(problem: Problem, catalogue, *, n: int = 1000, init="xavier", seed: int = 0,
+                    dynamics: GDSettings | FlowSettings = GDSettings(),
+                    executor: Executor = Executor(chunk=100), add_new: bool = True) -> BasinResult:
+    """Basin fractions of ``catalogue``'s entries under ``dynamics`` from ``n`` seeded starts.
+
+    problem: the Problem (must equal catalogue.problem). init: initializer name of
+    ``reludyn.dynamics.init.make_init``, or a pair (name, options dict). dynamics: a
+    :class:`~reludyn.dynamics.GDSettings` (default: η = 0.1, max-row gradient norm
+    1e-10, 100000 steps) or :class:`~reludyn.dynamics.FlowSettings`. Converged ends that
+    match no entry are polished and added to the catalogue (``add_new``), so the
+    catalogue grows in place. executor: chunking, workers/scheduler, the run directory
+    (resume; None: a temporary one), progress.
+    """
+    check_catalogue(problem, catalogue)
     n = positive_int(n, "n")
-    chunk = positive_int(chunk, "chunk")
     seed = positive_int(seed, "seed", minimum=0)
-    opts = dynamics_settings(dynamics, eta, tol, max_steps, dynamics_options)
+    dynamics = check_dynamics(dynamics)
+    if not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a reludyn.runner.Executor, got {type(executor).__name__}")
+    name, init_options = _init_pair(init)
     from ..dynamics.init import make_init
 
-    W0 = make_init(init, problem, n, seed, **(init_options or {}))
-    pd = problem.to_dict()
-    tasks = [Task(f"chunk{s:08d}", {"problem": pd, "W0": W0[s:s + chunk], "dynamics": dynamics,
-                                    "options": opts})
-             for s in range(0, n, chunk)]
-    if out_dir is None:
-        import tempfile
+    W0 = make_init(name, problem, n, seed, **init_options)
+    ends = run_chunked(problem, W0, dynamics, executor, label="basins", key="chunk")
+    options = dynamics.to_dict()
+    settings = {"init": name, "init_options": init_options, "seed": seed, "n": n,
+                "dynamics": options.pop("dynamics"), "options": options, "chunk": executor.chunk}
+    return summarise(catalogue, ends.W, ends.reason, ends.time, ends.loss, settings=settings,
+                     add_new=add_new)
 
-        with tempfile.TemporaryDirectory() as tmp:
-            parts = run_tasks(run_chunk, tasks, tmp, scheduler=scheduler, workers=workers,
-                              progress=progress, label="basins")
-    else:
-        parts = run_tasks(run_chunk, tasks, Path(out_dir), scheduler=scheduler, workers=workers,
-                          progress=progress, label="basins")
-    W = np.concatenate([p["W"] for p in parts])
-    reason = np.concatenate([p["reason"] for p in parts]).astype(str)
-    time = np.concatenate([p["time"] for p in parts]).astype(float)
-    loss = np.concatenate([p["loss"] for p in parts]).astype(float)
-    settings = {"init": init, "init_options": init_options or {}, "seed": seed, "n": n,
-                "dynamics": dynamics, "options": opts, "chunk": chunk}
-    return summarise(catalogue, W, reason, time, loss, settings=settings, add_new=add_new)
+
+def _init_pair(init) -> tuple[str, dict]:
+    """(name, options) of ``init``: an initializer name or a pair (name, options dict)."""
+    if isinstance(init, str):
+        return init, {}
+    if isinstance(init, (tuple, list)) and len(init) == 2 and isinstance(init[0], str) \
+            and isinstance(init[1], dict):
+        return init[0], dict(init[1])
+    raise TypeError(f"init must be an initializer name or a pair (name, options dict), got {init!r}")
 
 
 def summarise(catalogue, W, reason, time, loss, *, settings=None, add_new: bool = True) -> BasinResult:
@@ -206,11 +151,7 @@ def summarise(catalogue, W, reason, time, loss, *, settings=None, add_new: bool 
     before = len(catalogue.entries)
     labels = np.full(n, -1, dtype=int)
     for i in range(n):
-        if reason[i] == "diverged" or not np.all(np.isfinite(W[i])):
-            continue
-        idx = catalogue.match(W[i])
-        if idx is None and add_new and reason[i] == "converged":
-            idx = assign_entry(catalogue, W[i])
+        idx = assign_end(catalogue, W[i], str(reason[i]), add_new)
         if idx is not None:
             labels[i] = int(idx)
     counts = Counter(labels[labels >= 0].tolist())

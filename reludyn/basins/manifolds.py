@@ -9,16 +9,17 @@ chain from saddle to saddle.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..dynamics.ensemble import run_chunked
+from ..dynamics.settings import FlowSettings, GDSettings, check_dynamics
 from ..landscape import DeadRowError, hessian
 from ..problem import Problem
+from ..runner import Executor
 from ..validation import positive_float, positive_int
-from .executor import Task, run_tasks
-from .fractions import assign_entry, dynamics_settings, run_chunk
+from .fractions import assign_end, check_catalogue
 
 SADDLE_KINDS = ("saddle",)
 
@@ -70,30 +71,57 @@ def unstable_directions(W, V, *, tol: float = 1e-8, n_random: int = 0, seed=0,
     return out
 
 
-def push_from_saddles(problem: Problem, catalogue, *, eps: float = 1e-3, n_random: int = 4,
-                      seed: int = 0, dynamics: str = "gd", eta: float = 0.05, tol: float = 1e-10,
-                      max_steps: int = 200_000, saddles=None, max_eig: int | None = None,
-                      dynamics_options: dict | None = None, add_new: bool = True,
-                      chain: bool = False, out_dir=None, chunk: int = 64, scheduler=None,
-                      workers: int | None = 1, progress: bool = False) -> list[ManifoldFlow]:
+@dataclass(frozen=True)
+class PushSettings:
+    """How to push off saddles: push length ``eps`` (Frobenius); ``n_random`` random unit
+    combinations of the unstable eigenvectors per saddle of index > 1, drawn from
+    ``default_rng((seed, entry))``; at most ``max_eig`` eigenvector pushes per saddle
+    (None: all); ``chain``: also push from saddles the flows discover; ``add_new``: add
+    new end points to the catalogue."""
+
+    eps: float = 1e-3
+    n_random: int = 4
+    seed: int = 0
+    max_eig: int | None = None
+    chain: bool = False
+    add_new: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "eps", positive_float(self.eps, "eps"))
+        object.__setattr__(self, "n_random", positive_int(self.n_random, "n_random", minimum=0))
+        object.__setattr__(self, "seed", positive_int(self.seed, "seed", minimum=0))
+        if self.max_eig is not None:
+            object.__setattr__(self, "max_eig", positive_int(self.max_eig, "max_eig", minimum=0))
+        for name in ("chain", "add_new"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# GD defaults of the pushes: a smaller step and a larger budget than basin runs
+PUSH_GD = GDSettings(eta=0.05, max_steps=200_000)
+
+
+def push_from_saddles(problem: Problem, catalogue, push: PushSettings = PushSettings(), *,
+                      saddles=None, dynamics: GDSettings | FlowSettings = PUSH_GD,
+                      executor: Executor = Executor(chunk=64)) -> list[ManifoldFlow]:
     """Follow the unstable manifolds of the catalogue's saddles; return every push.
 
+    push: a :class:`PushSettings` (eps, n_random, seed, max_eig, chain, add_new).
     saddles: entry indices to push from (default: every entry of kind "saddle").
-    eps: push length (Frobenius). dynamics: "gd" with step ``eta`` (stop at max-row
-    gradient norm ``tol`` or ``max_steps``) or "flow" (gradient flow, ``tol`` on the
-    Frobenius norm). New end points are added to the catalogue (``add_new``); with
-    ``chain`` the saddles found that way are pushed from too. Random combinations use
-    ``default_rng((seed, entry))``. Executor options as in :func:`basin_fractions`.
+    dynamics: :class:`~reludyn.dynamics.GDSettings` (default η = 0.05, 200000 steps,
+    max-row gradient norm 1e-10) or :class:`~reludyn.dynamics.FlowSettings`. New end
+    points are added to the catalogue (``push.add_new``); with ``push.chain`` the saddles
+    found that way are pushed from too. executor: as in :func:`basin_fractions`.
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"problem must be a reludyn.Problem, got {type(problem).__name__}")
-    if getattr(catalogue, "problem", None) != problem:
-        raise ValueError("the catalogue belongs to a different problem than `problem`")
-    eps = positive_float(eps, "eps")
-    n_random = positive_int(n_random, "n_random", minimum=0)
-    seed = positive_int(seed, "seed", minimum=0)
-    chunk = positive_int(chunk, "chunk")
-    opts = dynamics_settings(dynamics, eta, tol, max_steps, dynamics_options)
+    check_catalogue(problem, catalogue)
+    if not isinstance(push, PushSettings):
+        raise TypeError(f"push must be a reludyn.basins.PushSettings, got {type(push).__name__}")
+    dynamics = check_dynamics(dynamics)
+    if not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a reludyn.runner.Executor, got {type(executor).__name__}")
     n_entries = len(catalogue.entries)
     if saddles is None:
         todo = [i for i, e in enumerate(catalogue.entries) if getattr(e, "kind", None) in SADDLE_KINDS]
@@ -112,52 +140,30 @@ def push_from_saddles(problem: Problem, catalogue, *, eps: float = 1e-3, n_rando
             done.add(s)
             Ws = np.asarray(catalogue.entries[s].W, dtype=float)
             try:
-                dirs = unstable_directions(Ws, problem.V, n_random=n_random, seed=(seed, s),
-                                           max_eig=max_eig)
+                dirs = unstable_directions(Ws, problem.V, n_random=push.n_random, seed=(push.seed, s),
+                                           max_eig=push.max_eig)
             except DeadRowError:
                 continue  # J is not twice differentiable there: no Hessian, no directions
             for label, u, curv in dirs:
                 for sign in (1, -1):
-                    starts.append(Ws + sign * eps * u)
+                    starts.append(Ws + sign * push.eps * u)
                     meta.append((s, label, sign, curv))
         if not starts:
             break
-        W0 = np.asarray(starts)
-        pd = problem.to_dict()
-        tasks = [Task(f"r{round_no:02d}-c{k:06d}", {"problem": pd, "W0": W0[k:k + chunk],
-                                                     "dynamics": dynamics, "options": opts})
-                 for k in range(0, len(W0), chunk)]
-        parts = _run(tasks, out_dir, scheduler, workers, progress)
-        W = np.concatenate([p["W"] for p in parts])
-        reason = np.concatenate([p["reason"] for p in parts]).astype(str)
-        loss = np.concatenate([p["loss"] for p in parts]).astype(float)
+        ends = run_chunked(problem, np.asarray(starts), dynamics, executor,
+                           label="saddle pushes", key=f"r{round_no:02d}-c")
         new_saddles = []
         for i, (s, label, sign, curv) in enumerate(meta):
-            target = None
-            if reason[i] != "diverged" and np.all(np.isfinite(W[i])):
-                target = catalogue.match(W[i])
-                if target is None and add_new and reason[i] == "converged":
-                    before = len(catalogue.entries)
-                    target = assign_entry(catalogue, W[i])
-                    if target is not None and target >= before and \
-                            getattr(catalogue.entries[target], "kind", None) in SADDLE_KINDS:
-                        new_saddles.append(int(target))
-            flows.append(ManifoldFlow(s, label, sign, curv, None if target is None else int(target),
-                                      str(reason[i]), float(loss[i]), W[i]))
-        todo = sorted(set(new_saddles) - done) if chain else []
+            before = len(catalogue.entries)
+            target = assign_end(catalogue, ends.W[i], str(ends.reason[i]), push.add_new)
+            if target is not None and target >= before and \
+                    getattr(catalogue.entries[target], "kind", None) in SADDLE_KINDS:
+                new_saddles.append(int(target))
+            flows.append(ManifoldFlow(s, label, sign, curv, target, str(ends.reason[i]),
+                                      float(ends.loss[i]), ends.W[i]))
+        todo = sorted(set(new_saddles) - done) if push.chain else []
         round_no += 1
     return flows
-
-
-def _run(tasks, out_dir, scheduler, workers, progress):
-    if out_dir is None:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            return run_tasks(run_chunk, tasks, tmp, scheduler=scheduler, workers=workers,
-                             progress=progress, label="saddle pushes")
-    return run_tasks(run_chunk, tasks, Path(out_dir), scheduler=scheduler, workers=workers,
-                     progress=progress, label="saddle pushes")
 
 
 def flows_table(flows: list[ManifoldFlow]) -> list[dict]:

@@ -22,6 +22,23 @@ def add_executor_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def executor_from_args(args, out_dir=None):
+    """The :class:`reludyn.runner.Executor` of the execution options."""
+    from ..runner import Executor
+
+    return Executor(workers=args.workers, scheduler=args.scheduler, chunk=args.chunk,
+                    out_dir=out_dir, progress=not args.no_progress)
+
+
+def dynamics_from_args(args):
+    """GDSettings (step --eta, --tol, --max-steps) or FlowSettings (--tol) of the dynamics options."""
+    from ..dynamics.settings import FlowSettings, GDSettings
+
+    if args.dynamics == "flow":
+        return FlowSettings(tol=args.tol)
+    return GDSettings(eta=args.eta, tol=args.tol, max_steps=args.max_steps)
+
+
 def add_dynamics_args(p: argparse.ArgumentParser, eta: float) -> None:
     g = p.add_argument_group("dynamics")
     g.add_argument("--dynamics", choices=["gd", "flow"], default="gd",
@@ -93,11 +110,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a directory")
-    res = basin_fractions(cat.problem, cat, n=args.n, init=args.init, seed=args.seed,
-                          dynamics=args.dynamics, eta=args.eta, tol=args.tol,
-                          max_steps=args.max_steps, init_options=init_options, out_dir=out,
-                          chunk=args.chunk, scheduler=args.scheduler, workers=args.workers,
-                          progress=not args.no_progress)
+    res = basin_fractions(cat.problem, cat, n=args.n, init=(args.init, init_options),
+                          seed=args.seed, dynamics=dynamics_from_args(args),
+                          executor=executor_from_args(args, out))
     cat.save(out / "catalogue.json")
     write_json(out / "basins.json", {"problem": cat.problem.to_dict(), **res.to_dict()})
     buf = io.StringIO()

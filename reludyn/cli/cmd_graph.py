@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cmd_basins import add_dynamics_args, add_executor_args, load_catalogue
+from .cmd_basins import (add_dynamics_args, add_executor_args, dynamics_from_args,
+                         executor_from_args, load_catalogue)
 from .common import add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg
 
 
@@ -38,7 +39,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..basins.graph import attach_fractions, catalogue_graph, write_graphml, write_node_link
-    from ..basins.manifolds import flows_table, push_from_saddles
+    from ..basins.manifolds import PushSettings, flows_table, push_from_saddles
     from ..io import read_json, write_json
     from ..plots.graphdraw import draw_basin_graph
 
@@ -47,12 +48,10 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a directory")
     n_before = len(cat.entries)
-    flows = push_from_saddles(cat.problem, cat, eps=args.eps, n_random=args.n_random,
-                              seed=args.seed, dynamics=args.dynamics, eta=args.eta, tol=args.tol,
-                              max_steps=args.max_steps, max_eig=args.max_eig, chain=args.chain,
-                              out_dir=out / "pushes", chunk=args.chunk,
-                              scheduler=args.scheduler, workers=args.workers,
-                              progress=not args.no_progress)
+    push = PushSettings(eps=args.eps, n_random=args.n_random, seed=args.seed,
+                        max_eig=args.max_eig, chain=args.chain)
+    flows = push_from_saddles(cat.problem, cat, push, dynamics=dynamics_from_args(args),
+                              executor=executor_from_args(args, out / "pushes"))
     G = catalogue_graph(cat, flows)
     if args.basins:
         data = read_json(args.basins, "basins file")

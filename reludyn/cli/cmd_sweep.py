@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cmd_basins import add_executor_args
+from .cmd_basins import add_executor_args, executor_from_args
 from .common import nonneg_int_arg, number_list_arg, positive_int_arg
 
 
@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..basins.sweep import catalogue_sweep, format_sweep, planar_grid, problem_grid
+    from ..critical.sweep import catalogue_sweep, format_sweep, planar_grid, problem_grid
 
     if args.teacher == "planar":
         if not args.angles:
@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
             for M in (args.M or [K]):
                 problems += problem_grid([K], [M], args.d or [M], args.teacher, args.teacher_seed)
     summaries = catalogue_sweep(problems, args.out, n_seeds=args.n_seeds, seed=args.seed,
-                                workers=args.workers, scheduler=args.scheduler,
-                                progress=not args.no_progress)
+                                executor=executor_from_args(args))
     print(format_sweep(summaries))
     return 0

@@ -3,8 +3,9 @@
 Writes OUTPUT.npz (no pickle: final W, loss, gradient norm, steps, stop reason,
 the initializations, the settings as JSON text) and OUTPUT.json (settings and a
 summary: runs reaching the global minimum, other end points grouped by loss,
-stop reasons). Runs go in chunks and both files are rewritten after each chunk,
-so Ctrl-C keeps the finished chunks and rerunning the same command resumes.
+stop reasons). Runs go in chunks through the resumable runner (:mod:`reludyn.runner`,
+run directory OUTPUT.chunks/); both files are rewritten after each chunk, so Ctrl-C
+keeps the finished chunks and rerunning the same command resumes.
 """
 from __future__ import annotations
 
@@ -91,11 +92,23 @@ def _settings(args, problem) -> dict:
             "n_init": args.n_init, "seed": args.seed, "dynamics": dyn}
 
 
-def _paths(output: str) -> tuple[Path, Path]:
+def _dynamics(args):
+    """The GDSettings or FlowSettings of the dynamics options."""
+    from ..dynamics.settings import FlowSettings, GDSettings
+
+    if args.flow:
+        return FlowSettings(method=args.flow, t_max=args.t_max, tol=args.tol, polish=args.polish)
+    return GDSettings(eta=args.eta if args.eta is not None else 0.1, tol=args.tol, norm=args.norm,
+                      max_steps=args.max_steps, diverge_bound=args.diverge_bound,
+                      dead_tol=args.dead_tol, record=args.record)
+
+
+def _paths(output: str) -> tuple[Path, Path, Path]:
+    """OUTPUT.npz, its summary OUTPUT.json and the runner's directory OUTPUT.chunks/."""
     out = Path(output)
     if out.suffix.lower() != ".npz":
         raise CLIError(f"--output must end in .npz, got {output!r}")
-    return out, out.with_suffix(".json")
+    return out, out.with_suffix(".json"), out.with_suffix(".chunks")
 
 
 def _load_existing(out: Path, settings: dict, overwrite: bool) -> dict[str, np.ndarray] | None:
@@ -119,68 +132,53 @@ def _load_existing(out: Path, settings: dict, overwrite: bool) -> dict[str, np.n
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..dynamics.flow import gradient_flow
-    from ..dynamics.gd import gradient_descent
+    from ..dynamics.ensemble import EndPoints, run_chunked
     from ..dynamics.init import make_init
     from ..dynamics.summary import summarize_endpoints
     from ..io import write_json, write_npz
-    from ..progress import Progress
+    from ..runner import Executor
 
     problem = problem_from_args(args)
-    out, summary_path = _paths(args.output)
+    out, summary_path, chunks_dir = _paths(args.output)
     settings = _settings(args, problem)
     if args.flow is None and (args.polish or args.t_max != 1e4):
         raise CLIError("--polish and --t-max apply to --flow only")
+    dynamics = _dynamics(args)
     W0 = make_init(args.init, problem, args.n_init, args.seed, **settings["init_options"])
     n = args.n_init
-    dyn = settings["dynamics"]
-
-    done_arrays: dict[str, list[np.ndarray]] = {}
     prev = _load_existing(out, settings, args.overwrite)
-    if prev is not None:
-        if not np.array_equal(prev["W0"], W0):
-            raise CLIError(f"{out}: stored initializations differ from the regenerated ones")
-        for k, v in prev.items():
-            if k not in ("W0", "settings_json"):
-                done_arrays[k] = [v]
-    n_done = int(done_arrays["loss"][0].shape[0]) if "loss" in done_arrays else 0
+    if prev is not None and not np.array_equal(prev["W0"], W0):
+        raise CLIError(f"{out}: stored initializations differ from the regenerated ones")
+    if prev is None and args.overwrite and chunks_dir.is_dir():
+        import shutil
 
-    def save(elapsed: float) -> None:
-        arrays = {k: np.concatenate(v) for k, v in done_arrays.items()}
+        shutil.rmtree(chunks_dir)  # another run's chunks: --overwrite discards them
+    executor = Executor(workers=1, chunk=args.chunk, out_dir=chunks_dir,
+                        progress=not args.no_progress)
+    t0 = time.perf_counter()
+
+    def save(ends: EndPoints) -> None:
+        arrays = {k: v for k, v in ends.arrays().items() if k != "time"}  # steps or t instead
         write_npz(out, W0=W0, settings_json=np.array(json.dumps(settings)), **arrays)
         summary = summarize_endpoints(arrays["loss"], arrays["reason"], global_tol=args.global_tol,
                                       group_tol=args.group_tol, steps=arrays.get("steps"))
-        summary.update({"n_requested": n, "complete": arrays["loss"].shape[0] == n,
-                        "elapsed_s_this_session": elapsed, "output": str(out)})
+        summary.update({"n_requested": n, "complete": len(ends) == n,
+                        "elapsed_s_this_session": time.perf_counter() - t0, "output": str(out)})
         write_json(summary_path, {"settings": settings, "summary": summary})
 
-    t0 = time.perf_counter()
-    with Progress(n, "train", enabled=not args.no_progress) as bar:
-        bar.update(n_done)
-        for start in range(n_done, n, args.chunk):
-            chunk = W0[start:start + args.chunk]
-            if dyn["mode"] == "gd":
-                res = gradient_descent(problem, chunk, dyn["eta"], tol=dyn["tol"], norm=dyn["norm"],
-                                       max_steps=dyn["max_steps"],
-                                       diverge_bound=dyn["diverge_bound"],
-                                       dead_tol=dyn["dead_tol"], record=dyn["record"] > 0,
-                                       n_record=max(dyn["record"], 2))
-                new = res.arrays()
-            else:
-                rs = [gradient_flow(problem, W, method=dyn["method"], t_max=dyn["t_max"],
-                                    tol=dyn["tol"], polish=dyn["polish"]) for W in chunk]
-                new = {"W": np.stack([r.W for r in rs]), "loss": np.array([r.loss for r in rs]),
-                       "grad_norm": np.array([r.grad_norm for r in rs]),
-                       "t": np.array([r.t for r in rs]),
-                       "nfev": np.array([r.nfev for r in rs], dtype=np.int64),
-                       "reason": np.array([r.reason for r in rs], dtype="U16"),
-                       "polished": np.array([bool(r.polish and r.polish.success) for r in rs])}
-            for k, v in new.items():
-                done_arrays.setdefault(k, []).append(v)
-            save(time.perf_counter() - t0)
-            bar.update(len(chunk))
-    if n_done == n:
-        save(time.perf_counter() - t0)  # already complete: refresh the summary (e.g. new --global-tol)
+    def save_prefix(finished: dict) -> None:
+        # the finished chunks in start order, up to the first missing one
+        parts = []
+        for a, _ in executor.chunks(n):
+            if f"chunk{a:08d}" not in finished:
+                break
+            parts.append(finished[f"chunk{a:08d}"])
+        if parts:
+            save(EndPoints.concat(parts))
+
+    ends = run_chunked(problem, W0, dynamics, executor, label="train", key="chunk",
+                       on_result=save_prefix)
+    save(ends)  # also refreshes the summary of a complete run (e.g. a new --global-tol)
     summary = json.loads(summary_path.read_text())["summary"]
     g = summary["global_min"]
     print(f"{summary['n_runs']}/{n} runs; global minimum (loss < {args.global_tol:g}): "

@@ -29,12 +29,19 @@ nonneg_float_arg = _number_arg(float, lambda v: 0 <= v < float("inf"), "a finite
 finite_float_arg = _number_arg(float, lambda v: abs(v) < float("inf"), "a finite number")
 
 
-def number_list_arg(cast, ok, expected: str):
-    """An argparse type for comma-separated numbers, each cast and required to satisfy ``ok``."""
+def number_list_arg(cast, ok, expected: str, ranges: bool = False):
+    """An argparse type for comma-separated numbers, each cast and required to satisfy ``ok``.
+
+    With ``ranges`` (integers), a single "A-B" means A, A+1, ..., B.
+    """
 
     def parse(text: str):
         try:
-            vals = [cast(x) for x in text.split(",") if x.strip()]
+            a, sep, b = text.partition("-")
+            if ranges and sep and a.strip().isdigit() and b.strip().isdigit():
+                vals = list(range(int(a), int(b) + 1))
+            else:
+                vals = [cast(x) for x in text.split(",") if x.strip()]
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected comma-separated {expected}, got {text!r}") from None
         if not vals or not all(ok(v) for v in vals):

@@ -13,6 +13,7 @@ from .seeds import STRATEGIES, SeedBatch, make_seeds
 from .saturate import SaturationSettings, find_until_saturated
 from .solve import METHODS, SolveResult, solve_point
 from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
+from .sweep import catalogue_sweep, planar_grid, problem_grid
 
 __all__ = [
     "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
@@ -21,4 +22,5 @@ __all__ = [
     # completeness
     "chao1", "Chao1Estimate", "Completeness", "SaturationCurve", "saturation_curve",
     "find_until_saturated", "SaturationSettings",
+    "catalogue_sweep", "planar_grid", "problem_grid",
 ]

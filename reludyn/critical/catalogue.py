@@ -182,6 +182,33 @@ class Catalogue:
             if source is not None and len(e.sources) < 5:
                 e.sources.append(source)
             return i, False
+        return self._insert(W, method=method, source=source, hits=hits), True
+
+    def assign(self, W, *, polish: bool = True, add: bool = True, source: str = "basins",
+               polish_tol: float = 1e-11) -> int | None:
+        """Index of the entry the end point W (K, d) belongs to, or None.
+
+        One match of W; if it matches nothing and ``polish``, at most one Newton polish
+        (to ``polish_tol``) and one match of the polished point; a polished point that
+        matches nothing is classified and added when ``add``. Returns None when W matches
+        nothing and is not polished, polishing fails (W is not near a critical point), or
+        the new point is not added. Existing entries' hit counts are not changed.
+        """
+        W, _ = student_weights(W, self.problem.d, "W", K=self.problem.K)
+        idx = self._match(self.representative(W[0]))
+        if idx is not None or not polish:
+            return idx
+        pol = newton_polish(W[0], self.problem.V, tol=polish_tol)
+        if not pol.success:
+            return None
+        Wp = self.representative(pol.W)
+        idx = self._match(Wp)
+        if idx is not None or not add:
+            return idx
+        return self._insert(Wp, method="newton", source=source, hits=1)
+
+    def _insert(self, W: np.ndarray, *, method, source, hits: int) -> int:
+        """Classify W (a representative matching no entry) and append it; returns its index."""
         grad_norm = float(np.linalg.norm(self.problem.grad(W)))
         s = self.settings
         info = classify(W, self.problem.V, ctx=self._ctx, null_rtol=s["null_rtol"],
@@ -191,7 +218,7 @@ class Catalogue:
                           sources=[source] if source is not None else [],
                           **{k: v for k, v in info.items() if k in fields})
         self.entries.append(e)
-        return len(self.entries) - 1, True
+        return len(self.entries) - 1
 
     def representative(self, W: np.ndarray) -> np.ndarray:
         """W with coincident rows given equal norms (see :func:`equalize_coincident`).

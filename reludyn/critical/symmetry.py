@@ -166,13 +166,31 @@ def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
     return order
 
 
-def _row_assignment(C1, C2, n1, n2):
-    """Row permutation p (C1[p[j]] ~ C2[j]) minimizing squared mismatch of C rows and norms."""
-    cost = ((C1[:, None, :] - C2[None, :, :]) ** 2).sum(-1) + (n1[:, None] - n2[None, :]) ** 2
+def match_rows(A: np.ndarray, B: np.ndarray, *, squared: bool = True, extra=None) -> np.ndarray:
+    """The row permutation p pairing A[p[j]] with B[j] at least total cost (Hungarian algorithm).
+
+    A, B: (n, m). Cost of a pair: squared Euclidean distance of the rows (``squared``)
+    or the distance, plus ``extra[i, j]`` (n, n) when given. The one row matcher of
+    reludyn: catalogue matching, the analyses' teacher distances and figure alignment.
+    """
+    A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
+    if A.ndim != 2 or A.shape != B.shape:
+        raise ValueError(f"A and B must be (n, m) arrays of one shape, got {A.shape} and {B.shape}")
+    if squared:
+        cost = ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1)
+    else:
+        cost = np.linalg.norm(A[:, None, :] - B[None, :, :], axis=2)
+    if extra is not None:
+        cost = cost + extra
     r, c = linear_sum_assignment(cost)
     p = np.empty(len(c), dtype=np.int64)
     p[c] = r
     return p
+
+
+def _row_assignment(C1, C2, n1, n2):
+    """Row permutation p (C1[p[j]] ~ C2[j]) minimizing squared mismatch of C rows and norms."""
+    return match_rows(C1, C2, extra=(n1[:, None] - n2[None, :]) ** 2)
 
 
 def _tie_groups(C, n, tol):

@@ -125,8 +125,11 @@ def draw_basin_graph(G: nx.DiGraph, path=None, *, color_by: str = "kind", ax=Non
     return fig, ax
 
 
-def save_figure(fig, path, dpi: int = 100) -> list[Path]:
-    """Write ``fig`` to ``path`` (.png/.svg/.pdf), or to path.png and path.svg without a suffix."""
+def save_figure(fig, path, dpi: int = 100, tight: bool = False) -> list[Path]:
+    """Write ``fig`` to ``path`` (.png/.svg/.pdf), or to path.png and path.svg without a suffix.
+
+    ``tight``: lay the figure out tightly and crop its margins (``bbox_inches="tight"``).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() in (".png", ".svg", ".pdf"):
@@ -135,8 +138,16 @@ def save_figure(fig, path, dpi: int = 100) -> list[Path]:
         raise ValueError(f"figure file {str(path)!r}: use .png, .svg or .pdf (or no suffix for both)")
     else:
         outs = [path.with_suffix(".png"), path.with_suffix(".svg")]
+    kw = {}
+    if tight:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tight_layout warns on figures it cannot improve
+            fig.tight_layout()
+        kw["bbox_inches"] = "tight"
     for p in outs:
-        fig.savefig(p, dpi=dpi)
+        fig.savefig(p, dpi=dpi, **kw)
     return outs
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from reludyn.basins.executor import Task, fingerprint, run_tasks
+from reludyn.runner import Task, fingerprint, run_tasks
 from reludyn.io import read_npz, write_npz
 
 
@@ -126,3 +126,18 @@ def test_local_functions_refused_for_processes(tmp_path):
 
     with pytest.raises(TypeError, match="module-level function"):
         run_tasks(local, [Task("a", {"x": 1.0}), Task("b", {"x": 2.0})], tmp_path, workers=2)
+
+
+def test_executor_validates_once_and_runs_in_a_temporary_dir_by_default():
+    from reludyn.runner import Executor
+
+    with pytest.raises(ValueError, match="chunk"):
+        Executor(chunk=0)
+    with pytest.raises(ValueError, match="workers"):
+        Executor(workers=0)
+    with pytest.raises(ValueError, match="tcp://"):
+        Executor(scheduler="localhost")
+    with pytest.raises(TypeError, match="progress"):
+        Executor(progress="yes")
+    assert Executor(chunk=4).chunks(10) == [(0, 4), (4, 8), (8, 10)]
+    _check(Executor(chunk=1).run(toy_task, _tasks()))

@@ -1,5 +1,8 @@
 """Run every analysis script of :mod:`analyses` and tabulate claim, figure, measurement, verdict.
 
+``reludyn reproduce`` (:mod:`reludyn.cli.cmd_reproduce`) finds this package in the source
+checkout and calls :func:`run_all`; the library itself never imports it.
+
 ``run_all`` imports each script, calls its ``main(argv)`` and collects the summary dict it
 returns. A script whose dependency is missing or that fails is reported as "not run" with
 the reason, so one broken analysis never hides the others.
@@ -12,14 +15,14 @@ import time
 import traceback
 from pathlib import Path
 
-from .io import write_json
+from reludyn.io import write_json
 
 
 def script_names() -> list[str]:
     """Module names of the analysis scripts, in run order."""
-    import analyses
+    from . import SCRIPTS
 
-    return list(analyses.SCRIPTS)
+    return list(SCRIPTS)
 
 
 def _select(names: list[str], only) -> list[str]:
@@ -59,7 +62,7 @@ def run_all(fast: bool = False, out_dir: str | Path | None = None, only=None, se
         if not quiet:
             print(f"=== {name} {'(fast)' if fast else ''}", flush=True)
         try:
-            mod = importlib.import_module(f"analyses.{name}")
+            mod = importlib.import_module(f"{__package__}.{name}")
             res = mod.main(argv)
         except ImportError as exc:
             res = {"claim": letter, "title": name, "figures": [], "verdict": "not run",
@@ -97,7 +100,7 @@ def format_table(results: list[dict], width: int = 60) -> str:
 
 def load_results(out_dir: str | Path, fast: bool = False) -> list[dict]:
     """Read back the per-script JSON summaries a previous run left in ``out_dir`` (in run order)."""
-    from .io import read_json
+    from reludyn.io import read_json
 
     out = Path(out_dir)
     results = []

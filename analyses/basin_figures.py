@@ -1,4 +1,4 @@
-"""Regenerate the basin figures of figures/: ``python -m reludyn.basins.examples [OUT] [--quick]``.
+"""Regenerate the basin figures of figures/: ``python -m analyses.basin_figures [OUT] [--quick]``.
 
 - portrait_symmetric_K{2,5,10}.png, portrait_one_relu.png: phase portraits (claims 5, 6).
 - graph_symmetric_saddle_K{2,5,10}.png: pushes off the symmetric saddle of an orthonormal
@@ -9,7 +9,8 @@
   minimum, the nearest copy of the teacher and the nearest copy of the lowest saddle above it.
 
 Numbers (catalogues, basin tables, graphs) go to OUT/data_basins/ when ``data=True``.
-:func:`make_all` is what `reludyn reproduce` or an analysis script can call.
+:func:`make_all` is what an analysis script can call (it lives here, with the paper scripts:
+the library never imports figure-making code).
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def _log(msg: str) -> None:
 
 
 def portraits(out: Path, Ks=(2, 5, 10)) -> dict:
-    from ..plots.graphdraw import save_figure
-    from ..plots.portraits import one_relu_portrait, symmetric_portrait
+    from reludyn.plots.graphdraw import save_figure
+    from reludyn.plots.portraits import one_relu_portrait, symmetric_portrait
 
     info = {}
     for K in Ks:
@@ -42,11 +43,12 @@ def portraits(out: Path, Ks=(2, 5, 10)) -> dict:
 def symmetric_saddle_graphs(out: Path, Ks=(2, 5, 10), data: Path | None = None,
                             max_eig: int | None = None) -> dict:
     """Push off the symmetric saddle x_s 11ᵀ for each K; returns {K: (saddle index, edges)}."""
-    from ..critical import Catalogue
-    from ..problem import Problem, symmetric_saddle_x
-    from ..plots.graphdraw import draw_basin_graph
-    from .graph import catalogue_graph, write_graphml, write_node_link
-    from .manifolds import push_from_saddles
+    from reludyn.critical import Catalogue
+    from reludyn.problem import Problem, symmetric_saddle_x
+    from reludyn.plots.graphdraw import draw_basin_graph
+    from reludyn.basins.graph import catalogue_graph, write_graphml, write_node_link
+    from reludyn.basins.manifolds import PushSettings, push_from_saddles
+    from reludyn.dynamics import GDSettings
 
     res = {}
     for K in Ks:
@@ -54,7 +56,8 @@ def symmetric_saddle_graphs(out: Path, Ks=(2, 5, 10), data: Path | None = None,
         cat = Catalogue(prob)
         s, _ = cat.add(np.full((K, K), symmetric_saddle_x(K)))
         cat.add(prob.teacher_padded())
-        flows = push_from_saddles(prob, cat, eps=1e-3, n_random=8, eta=0.1, max_eig=max_eig)
+        flows = push_from_saddles(prob, cat, PushSettings(eps=1e-3, n_random=8, max_eig=max_eig),
+                                  dynamics=GDSettings(eta=0.1, max_steps=200_000))
         G = catalogue_graph(cat, flows)
         draw_basin_graph(G, out / f"graph_symmetric_saddle_K{K}.png",
                          title=f"pushes off the symmetric saddle\northonormal teacher, K = {K}")
@@ -70,29 +73,34 @@ def symmetric_saddle_graphs(out: Path, Ks=(2, 5, 10), data: Path | None = None,
 def basins_K10(out: Path, n: int = 1000, workers: int = 1, data: Path | None = None,
                max_eig: int = 12, n_random: int = 8, scheduler=None):
     """Basin fractions for K = M = d = 10 (Xavier, GD η = 0.1) and the graph of its saddles."""
-    from ..critical import find_critical_points
-    from ..problem import Problem
-    from ..plots.graphdraw import draw_basin_graph, draw_fractions
-    from .fractions import basin_fractions
-    from .graph import catalogue_graph, write_graphml, write_node_link
-    from .manifolds import push_from_saddles
+    from reludyn.critical import find_critical_points
+    from reludyn.problem import Problem
+    from reludyn.plots.graphdraw import draw_basin_graph, draw_fractions
+    from reludyn.basins.fractions import basin_fractions
+    from reludyn.dynamics import GDSettings
+    from reludyn.runner import Executor
+    from reludyn.basins.graph import catalogue_graph, write_graphml, write_node_link
+    from reludyn.basins.manifolds import PushSettings, push_from_saddles
 
     prob = Problem.orthonormal(10)
     cat = find_critical_points(prob, strategies=["symmetric"], n_seeds=12, seed=0)
     work = None if data is None else data / "basins_K10_tasks"
-    res = basin_fractions(prob, cat, n=n, init="xavier", seed=0, eta=0.1, chunk=50,
-                          workers=workers, out_dir=work, scheduler=scheduler, progress=True)
+    res = basin_fractions(prob, cat, n=n, init="xavier", seed=0, dynamics=GDSettings(eta=0.1),
+                          executor=Executor(workers=workers, scheduler=scheduler, chunk=50,
+                                            out_dir=work, progress=True))
     draw_fractions(res.table, out / "basins_K10.png",
                    title=f"K = M = d = 10, Xavier, GD η = 0.1\n{n} starts, "
                          f"{res.n_unconverged} not converged")
-    flows = push_from_saddles(prob, cat, eps=1e-3, n_random=n_random, eta=0.1, max_eig=max_eig,
-                              workers=workers, scheduler=scheduler, progress=True)
+    flows = push_from_saddles(prob, cat, PushSettings(eps=1e-3, n_random=n_random, max_eig=max_eig),
+                              dynamics=GDSettings(eta=0.1, max_steps=200_000),
+                              executor=Executor(workers=workers, scheduler=scheduler, chunk=64,
+                                                progress=True))
     G = catalogue_graph(cat, flows, basins=res)
     draw_basin_graph(G, out / "graph_basins_K10.png",
                      title="K = M = d = 10: saddle flows (edge %: share of pushes)\n"
                            "node size and %: Xavier basin fraction")
     if data is not None:
-        from ..io import write_json
+        from reludyn.io import write_json
 
         cat.save(data / "catalogue_K10.json")
         write_json(data / "basins_K10.json", {"problem": prob.to_dict(), **res.to_dict()})
@@ -109,14 +117,12 @@ def _nearest_copy(W, target):
     """
     from itertools import permutations
 
-    from scipy.optimize import linear_sum_assignment
+    from reludyn.critical.symmetry import match_rows
 
     best, best_d = W, np.inf
     for cols in permutations(range(W.shape[1])):
         Wc = W[:, cols]
-        D = np.linalg.norm(target[:, None, :] - Wc[None, :, :], axis=2)
-        r, c = linear_sum_assignment(D)
-        cand = Wc[c[np.argsort(r)]]
+        cand = Wc[match_rows(Wc, target, squared=False)]
         d = np.linalg.norm(cand - target)
         if d < best_d:
             best, best_d = cand, d
@@ -126,10 +132,10 @@ def _nearest_copy(W, target):
 def slice_K6(out: Path, data: Path | None = None):
     """A slice of the K = M = d = 6 landscape through a spurious minimum, the nearest copy of
     the teacher and the nearest copy of the lowest saddle above that minimum."""
-    from ..critical import find_critical_points
-    from ..problem import Problem
-    from ..plots.graphdraw import save_figure
-    from ..plots.slices import landscape_slice
+    from reludyn.critical import find_critical_points
+    from reludyn.problem import Problem
+    from reludyn.plots.graphdraw import save_figure
+    from reludyn.plots.slices import landscape_slice
 
     prob = Problem.orthonormal(6)
     # the symmetric family of K = 6 holds a spurious minimum (x, y) ≈ (−0.663, 0.331)
@@ -183,7 +189,7 @@ def make_all(out="figures", *, quick: bool = False, workers: int = 1, data: bool
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m reludyn.basins.examples", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m analyses.basin_figures", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", nargs="?", default="figures")
     ap.add_argument("--quick", action="store_true", help="small runs (a smoke test)")

@@ -5,7 +5,8 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from reludyn import Problem
-from reludyn.basins.sweep import catalogue_sweep, planar_grid, problem_grid
+from reludyn.runner import Executor
+from reludyn.critical.sweep import catalogue_sweep, planar_grid, problem_grid
 from reludyn.cli import main
 from reludyn.critical import Catalogue
 
@@ -27,8 +28,8 @@ def test_grid_constructors():
 
 def test_sweep_local_processes_and_resume(tmp_path):
     probs = problem_grid([2], [2], [2, 3])
-    a = catalogue_sweep(probs, tmp_path / "a", n_seeds=12, seed=3, workers=1)
-    b = catalogue_sweep(probs, tmp_path / "b", n_seeds=12, seed=3, workers=2)
+    a = catalogue_sweep(probs, tmp_path / "a", n_seeds=12, seed=3, executor=Executor(workers=1))
+    b = catalogue_sweep(probs, tmp_path / "b", n_seeds=12, seed=3, executor=Executor(workers=2))
     for x, y in zip(a, b):
         assert x["counts"] == y["counts"]
         assert_array_equal(x["loss"], y["loss"])
@@ -41,7 +42,7 @@ def test_sweep_local_processes_and_resume(tmp_path):
     # a finished sweep is not recomputed: task files stay untouched
     files = sorted((tmp_path / "a" / "tasks").glob("*.npz"))
     stamps = [f.stat().st_mtime_ns for f in files]
-    again = catalogue_sweep(probs, tmp_path / "a", n_seeds=12, seed=3, workers=1)
+    again = catalogue_sweep(probs, tmp_path / "a", n_seeds=12, seed=3, executor=Executor(workers=1))
     assert [f.stat().st_mtime_ns for f in files] == stamps
     assert again[0]["counts"] == a[0]["counts"]
     assert json.loads((tmp_path / "a" / "sweep.json").read_text())["problems"][1]["d"] == 3
@@ -55,7 +56,7 @@ def test_sweep_on_dask_matches_local(tmp_path):
                                   host="127.0.0.1", protocol="tcp://", dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         remote = catalogue_sweep(probs, tmp_path / "r", n_seeds=8, seed=1,
-                                 scheduler=cluster.scheduler_address)
+                                 executor=Executor(scheduler=cluster.scheduler_address))
     assert_array_equal(local[0]["loss"], remote[0]["loss"])
     assert local[0]["counts"] == remote[0]["counts"]
 

@@ -1,4 +1,4 @@
-"""Critical-point catalogues over a grid of problems, through the resumable executor.
+"""Critical-point catalogues over a grid of problems, through the resumable runner.
 
 One task per problem: ``find_critical_points`` with the given seeds, its catalogue
 written to ``out_dir/catalogues/<key>.json`` and a per-entry summary (loss, kind,
@@ -9,14 +9,15 @@ numbers, and an interrupted sweep resumes from the finished problems.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from ..io import write_json
 from ..problem import Problem
+from ..runner import Executor, Task
 from ..validation import positive_int
-from .executor import Task, run_tasks
 
 
 def problem_grid(Ks, Ms, ds, teacher: str = "orthonormal", teacher_seed: int = 0) -> list[Problem]:
@@ -46,7 +47,7 @@ def planar_grid(angles, K: int = 2) -> list[Problem]:
 
 def catalogue_task(problem: dict, n_seeds: int, seed: int, options: dict, catalogue_path: str) -> dict:
     """Find the critical points of one problem; save its catalogue; return per-entry arrays."""
-    from ..critical import find_critical_points
+    from .find import find_critical_points
 
     prob = Problem.from_dict(problem)
     cat = find_critical_points(prob, n_seeds=n_seeds, seed=seed, workers=1, **options)
@@ -64,14 +65,17 @@ def catalogue_task(problem: dict, n_seeds: int, seed: int, options: dict, catalo
 
 
 def catalogue_sweep(problems, out_dir, *, n_seeds: int = 100, seed: int = 0,
-                    options: dict | None = None, workers: int | None = 1, scheduler=None,
-                    progress: bool = False) -> list[dict]:
+                    options: dict | None = None, executor: Executor = Executor()) -> list[dict]:
     """Catalogue every problem; returns one summary dict per problem (in order).
 
-    Writes ``out_dir/catalogues/<key>.json`` per problem, the executor's per-task files
-    and ``out_dir/sweep.json`` (the summaries). Summary keys: key, K, M, d, kind,
-    entries, counts per type, min_spurious_loss, and the per-entry arrays.
+    options: keyword arguments of ``find_critical_points``. executor: workers or Dask
+    scheduler, progress (its out_dir is replaced by ``out_dir``, its chunk is unused:
+    one task per problem). Writes ``out_dir/catalogues/<key>.json`` per problem, the
+    runner's per-task files and ``out_dir/sweep.json`` (the summaries). Summary keys:
+    key, K, M, d, kind, entries, counts per type, min_spurious_loss, and the per-entry arrays.
     """
+    if not isinstance(executor, Executor):
+        raise TypeError(f"executor must be a reludyn.runner.Executor, got {type(executor).__name__}")
     problems = list(problems)
     if not problems or not all(isinstance(p, Problem) for p in problems):
         raise TypeError("problems must be a non-empty list of reludyn.Problem")
@@ -85,8 +89,7 @@ def catalogue_sweep(problems, out_dir, *, n_seeds: int = 100, seed: int = 0,
         tasks.append(Task(key, {"problem": p.to_dict(), "n_seeds": n_seeds, "seed": seed,
                                 "options": dict(options or {}),
                                 "catalogue_path": str(out_dir / "catalogues" / f"{key}.json")}))
-    results = run_tasks(catalogue_task, tasks, out_dir, scheduler=scheduler, workers=workers,
-                        progress=progress, label="catalogues")
+    results = replace(executor, out_dir=out_dir).run(catalogue_task, tasks, label="catalogues")
     summaries = []
     for t, p, r in zip(tasks, problems, results):
         kinds = [str(k) for k in r["kind"]]
