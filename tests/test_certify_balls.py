@@ -70,3 +70,15 @@ def test_dead_row_box_is_refused():
     W = np.array([[1e-12, 0.0], [1.0, 1.0]])
     with pytest.raises(NotCertifiable, match="student row 0 can be zero"):
         geometry(ball_matrix(W, 1e-9), np.eye(2))
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), r=st.sampled_from([1e-3, 0.05, 0.3]))
+def test_wide_boxes_still_enclose(seed, r):
+    """Large boxes reach every branch of the angle enclosure (|c| <= 0.9, near ±1, wide c)."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((3, 3))
+    W *= (2.0 / np.linalg.norm(W, axis=1))[:, None]  # rows of norm 2: no dead row in the box
+    V = rng.standard_normal((2, 3))
+    W[1] = W[0] + 0.01 * rng.standard_normal(3)  # a nearly coincident pair
+    _check_box(W, V, r, rng, n_points=6)

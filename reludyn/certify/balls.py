@@ -78,7 +78,7 @@ def _pair(eu, ev, pi) -> _Pair:
     if c.abs_upper() <= 0.9:
         s = (1 - c * c).sqrt()
         th = c.acos()
-    else:
+    elif c > 0.5 or c < -0.5:
         q = [b - c * a for a, b in zip(eu, ev)]
         s = _dot(q, q).nonnegative_part().sqrt()
         s2 = (1 - c * c).nonnegative_part().sqrt()
@@ -87,6 +87,9 @@ def _pair(eu, ev, pi) -> _Pair:
             th = (s / c).atan()
         else:
             th = pi - (s / (-c)).atan()
+    else:  # a wide ball of c (a large box): only the trivial enclosures are safe
+        s = (1 - c * c).nonnegative_part().sqrt().intersection(arb(0.5, 0.5))
+        th = pi * arb(0.5, 0.5)
     return _Pair(c, s, th, not (s > 0))
 
 

@@ -85,9 +85,13 @@ def krawczyk(sl: Slice, Y: np.ndarray, V: np.ndarray, r: float,
         Y1[i, i] += 1
     dx = arb_mat([[arb(0, r)] for _ in range(n)])
     Kx = -Cg + Y1 * dx
-    worst = max(float(x.abs_upper()) for x in Kx.entries())
+    ups = [x.abs_upper() for x in Kx.entries()]
+    worst = max(float(u) for u in ups)
     resid = max(float(x.abs_upper()) for x in Cg.entries())
-    # strict inclusion in the interior: every |K_i − ỹ_i| < r (abs_upper is an upper bound)
-    ok = worst < r
+    # strict inclusion in the interior: every |K_i − ỹ_i| < r, compared in arb (no rounding)
+    ok = r > 0 and all(u < r for u in ups)
+    if ok and not sl.identity and sl.zero_modes > len(sl.groups) - (int(sl.groups.max()) + 1):
+        # the orbit dimension c − 1 needs a nonzero out-of-plane coordinate at the zero
+        ok = any(abs(Y[g, -1]) > r for g in range(Y.shape[0]))
     excess = worst / r if r > 0 else float("inf")
     return KrawczykResult(bool(ok), excess, resid, BoxEval(Wb, geo, H))

@@ -44,7 +44,7 @@ def eigenvalue_enclosures(H: arb_mat) -> list:
     eta = _frobenius_upper(O)
     if not eta < 1:
         raise ArithmeticError("eigenvector basis too far from orthogonal")
-    theta = arb(1, float(eta.upper()))  # ⊇ [1 − η, 1 + η]
+    theta = arb(1, math.nextafter(float(eta.upper()), math.inf))  # ⊇ [1 − η, 1 + η]
     out = []
     for i in range(n):
         lb = arb(float(lam[i])) + delta * arb(0, 1)
