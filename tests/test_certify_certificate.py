@@ -149,6 +149,20 @@ def test_edited_certificates_fail_verify(type_a, tmp_path):
     assert not verify(d, np.eye(6) * 1.0000001).ok
 
 
+def test_edited_slice_fails_verify():
+    W, V = _out_of_plane_saddle(seed=1)
+    d = certify_point(W, V).to_dict()
+    assert verify(d, V).ok
+    bad = json.loads(json.dumps(d))
+    bad["slice"]["zero_modes"] = 1
+    assert not verify(bad, V).ok
+    bad = json.loads(json.dumps(d))
+    bad["slice"]["B"] = [row[1:] for row in bad["slice"]["B"]]  # drop a teacher row
+    bad["center"] = [row[1:] for row in bad["center"]]
+    r = verify(bad, V)
+    assert not r.ok and "invalid slice" in r.reasons[0]
+
+
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="max_radius"):
         CertifySettings(max_radius=-1.0)

@@ -12,6 +12,7 @@ def test_generic_point_uses_full_coordinates():
     W = rng.standard_normal((3, 4))
     sl = make_slice(W, np.eye(4))
     assert sl.identity and sl.zero_modes == 0
+    sl.validate(np.eye(4))
     assert_allclose(sl.to_W(sl.from_W(W)), W)
 
 
@@ -21,6 +22,7 @@ def test_coincident_rows_share_coordinates():
     assert not sl.identity and sl.zero_modes == 3 and sl.groups.tolist() == [0, 0, 0, 0]
     assert_allclose(sl.to_W(sl.from_W(W)), W, atol=1e-15)
     assert sl.L.shape == (16, 4)
+    sl.validate(np.eye(4))
 
 
 @pytest.mark.parametrize("d, expected", [(4, 1), (5, 2), (7, 4)])
@@ -37,6 +39,9 @@ def test_out_of_plane_orbit_dimension(d, expected):
     assert sl.zero_modes == expected and sl.B.shape == (d, 3)
     assert_allclose(sl.to_W(sl.from_W(W)), W, atol=1e-14)
     assert Slice.from_dict(sl.to_dict()).to_dict() == sl.to_dict()
+    sl.validate(V)
+    with pytest.raises(ValueError, match="zero_modes"):
+        Slice(sl.groups, sl.B, sl.zero_modes + 1, False, "").validate(V)
 
 
 def test_two_out_of_plane_directions_unsupported():

@@ -147,6 +147,10 @@ def _analyse(sl: Slice, Y, V, r, box, prec) -> dict:
                                f"({kind}, index {index}; {sl.note})")
         else:
             out.update(status="certified", message=f"certified isolated {kind} of index {index}")
+        t = out["touching_pairs"]
+        if t["student"] or t["teacher"]:
+            out["message"] += (f"; the ball reaches θ = 0 or π for student pairs {t['student']} and "
+                               f"student-teacher pairs {t['teacher']} (Hessian terms bounded by sin θ)")
         out.update(index=index, kind=kind)
     return out
 
@@ -223,8 +227,14 @@ def verify(certificate, V: np.ndarray) -> Verification:
         bad.append(f"status {cert.status!r} certifies nothing")
     if bad:
         return Verification(False, bad)
-    sl = Slice.from_dict(cert.slice)
-    Y = np.asarray(cert.center, dtype=np.float64)
+    try:
+        sl = Slice.from_dict(cert.slice)
+        sl.validate(V)
+        Y = np.asarray(cert.center, dtype=np.float64)
+        if Y.shape != (int(sl.groups.max()) + 1, sl.B.shape[1]):
+            raise ValueError(f"center shape {Y.shape} does not match the slice")
+    except (ValueError, TypeError, KeyError) as exc:
+        return Verification(False, [f"invalid slice or center: {exc}"])
     r = float(cert.radius)
     if not r > 0:
         return Verification(False, [f"radius {r!r} is not positive"])

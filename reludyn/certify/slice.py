@@ -60,6 +60,35 @@ class Slice:
         means = np.linalg.lstsq(P, W, rcond=None)[0]
         return np.linalg.lstsq(self.B, means.T, rcond=None)[0].T
 
+    def validate(self, V: np.ndarray) -> None:
+        """Check that this slice is a fixed-point set of symmetries of J for teacher V and
+        that ``zero_modes`` is what those symmetries force (used by ``verify`` on a stored
+        slice, since a zero of the reduced gradient is a critical point only then)."""
+        d = V.shape[1]
+        K = self.groups.size
+        G = int(self.groups.max()) + 1 if K else 0
+        if sorted(set(self.groups.tolist())) != list(range(G)):
+            raise ValueError("slice groups must label rows 0..G-1")
+        splits = K - G
+        if self.identity:
+            if splits or self.zero_modes or not np.array_equal(self.B, np.eye(d)):
+                raise ValueError("an identity slice must have one row per group, B = I, no zero modes")
+            return
+        if self.B.shape[1] == d and np.array_equal(self.B, np.eye(d)):
+            if self.zero_modes != splits:
+                raise ValueError(f"zero_modes {self.zero_modes} != {splits} split modes")
+            return
+        Vn = V[np.linalg.norm(V, axis=1) > 0]
+        r = np.linalg.matrix_rank(Vn)
+        cols = self.B.T
+        if cols.shape[0] != r + 1 or not all(any(np.array_equal(c, v) for v in Vn) for c in cols[:r]):
+            raise ValueError("slice basis must be rank(V) exact teacher rows plus one direction")
+        if np.linalg.matrix_rank(cols[:r]) != r or np.linalg.matrix_rank(cols) != r + 1:
+            raise ValueError("slice basis columns are not independent")
+        c = d - r
+        if c < 2 or self.zero_modes != (c - 1) + splits:
+            raise ValueError(f"zero_modes {self.zero_modes} != orbit {c - 1} + {splits} split modes")
+
     def to_dict(self) -> dict:
         return {"groups": self.groups.tolist(), "B": self.B.tolist(),
                 "zero_modes": self.zero_modes, "identity": self.identity, "note": self.note}
