@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_less
 
 from reludyn import grad, hessian, loss, newton_polish, symmetric_saddle_x
 from reludyn.certify import CertifySettings, certify_point, verify

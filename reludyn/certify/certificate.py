@@ -22,7 +22,7 @@ from flint import arb
 
 from .._version import __version__
 from .balls import NotCertifiable, arb_mat_to_numpy, grad_ball, loss_ball, precision
-from .krawczyk import W_box, krawczyk, reduce_grad, reduce_hessian
+from .krawczyk import W_box, krawczyk, reduce_hessian
 from .slice import Slice, make_slice
 from .spectrum import eigenvalue_enclosures, morse_count
 

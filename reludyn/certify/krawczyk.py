@@ -20,8 +20,8 @@ from .slice import Slice
 
 @dataclass
 class BoxEval:
-    """Ball quantities over the box around the slice center: W box rows, geometry,
-    reduced gradient at the center (arb_mat n×1), full Hessian over the box."""
+    """Ball quantities over a certified box: its W rows (K × d arb), their geometry and the
+    full Hessian (K·d × K·d arb_mat) over the box (reused by the spectrum and loss steps)."""
 
     Wb: list
     geo: BallGeometry
