@@ -1,7 +1,8 @@
 """Benchmark: certification time (issue 14 targets: K = 6 type-A < 1 s, a K = 20 entry < 60 s, one core).
 
 Times ``certify_point`` (Krawczyk inflation loop + spectrum + loss enclosure) and
-``verify`` on the type-A minima (V = I_k) and the global minimum W = V, medians of
+``verify`` on the type-A minima (V = I_k) the global minimum W = V and the symmetric saddle x_s (a
+critical manifold: coincident rows, index (k − 1)²), medians of
 repeats, with the float Hessian + eigendecomposition of the same point as an in-process
 baseline (what a non-rigorous classification costs).
 
@@ -19,7 +20,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from reludyn import hessian  # noqa: E402
+from reludyn import hessian, symmetric_saddle_x  # noqa: E402
 from reludyn.certify import certify_point, verify  # noqa: E402
 from reludyn.certify.safran_shamir import type_a_minimum  # noqa: E402
 
@@ -42,7 +43,9 @@ def main() -> None:
           f"{'ratio':>7} {'radius':>9} status")
     for k in (int(x) for x in args.sizes.split(",")):
         V = np.eye(k)
-        for name, W in (("type-A", type_a_minimum(k)), ("W = V", V.copy())):
+        points = (("type-A", type_a_minimum(k)), ("W = V", V.copy()),
+                  ("x_s", np.full((k, k), symmetric_saddle_x(k))))
+        for name, W in points:
             hessian(W, V)  # compile outside the timing
             t_c, c = median_time(lambda: certify_point(W, V), args.repeats)
             t_v, _ = median_time(lambda: verify(c, V), max(1, args.repeats // 2))
