@@ -21,4 +21,5 @@ SCRIPTS = [
     "claim_h_convergence",
     "beyond_i_spurious_census",
     "beyond_j_basin_graph",
+    "beyond_l_certified_minima",
 ]
