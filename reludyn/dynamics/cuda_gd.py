@@ -2,14 +2,15 @@
 
 This module imports ``numba.cuda`` and is imported only by the ``device="cuda"``
 branch of :func:`reludyn.dynamics.gd.gradient_descent`, so ``import reludyn``
-and every CPU path never touch CUDA. On a GPU, numba >= 0.61 needs the
-``numba-cuda`` package (``pip install -e '.[cuda]'``) and an NVIDIA driver; for
-tests, Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, set before numba is
+and every CPU path never touch CUDA. On a GPU it needs the ``numba-cuda``
+package (the maintained CUDA target; ``pip install -e '.[cuda]'``) and an NVIDIA
+driver; for tests, Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, set before numba is
 imported) runs the same kernel on the CPU with Python threads.
 
 Layout: one thread block per run. The block's threads share, at every step,
 
-- the K row norms and unit rows (one thread per row / per (row, coordinate));
+- the K row norms and unit rows (one (row, coordinate) entry per thread, each
+  thread summing its row's norm in the CPU order: one barrier fewer);
 - the K × (K + M) cosines, sines and angles (one pair per thread, strided): the
   cosine accumulates over coordinates in the CPU kernel's order, the angle is
   ``math.acos`` of the clamped cosine, and pairs with |cos θ| > 0.9 are
@@ -31,11 +32,12 @@ agree to rounding, not bit for bit.
 Size limits: the per-run workspace (X (N, d), XT (d, N), C/S/T/Cm (K, N),
 G (K, d), norms and radial sums, N = K + M) lives in device global memory,
 ``8·B·(2Nd + 4KN + Kd + N + 2K)`` bytes for B runs (cached in L1/L2; K = M = d
-= 50 with B = 10⁴ is about 1.4 GB); there is no shared-memory limit on K, M, d.
+= 50 with B = 10⁴ is about 2.6 GB); there is no shared-memory limit on K, M, d.
 Threads per block (:func:`launch_threads`): the larger of K(K + M) and K·d,
-rounded up to a warp (32), at most 256 (at most 2 on the simulator); loops stride when there is more work
-than threads. Trajectory recording is supported (the same log schedule,
-recorded by the block; losses are evaluated on the host afterwards).
+rounded up to a warp (32), at most 256 (at most 2 on the simulator); loops
+stride when there is more work than threads. Trajectory recording is supported
+(the same log schedule, recorded by the block; losses are evaluated on the host
+afterwards, as on the CPU path).
 """
 from __future__ import annotations
 
