@@ -200,6 +200,15 @@ def test_no_cuda_error(monkeypatch):
         gradient_descent(p, p.V, 0.1, device="cuda")
 
 
+def test_numba_without_cuda_target_reads_as_no_device(monkeypatch):
+    import numba
+    monkeypatch.delattr(numba, "cuda", raising=False)
+    monkeypatch.setitem(sys.modules, "numba.cuda", None)  # `from numba import cuda` fails
+    p = Problem.orthonormal(2)
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        gradient_descent(p, p.V, 0.1, device="cuda")
+
+
 def test_bad_device():
     p = Problem.orthonormal(2)
     with pytest.raises(ValueError, match="device must be one of"):
