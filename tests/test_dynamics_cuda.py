@@ -227,3 +227,37 @@ def test_cpu_path_does_not_import_numba_cuda():
                        env=env, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout.strip().replace("'", '"')) == []
+
+
+PTX_SCRIPT = textwrap.dedent("""
+    import sys, types
+    from numba import cuda, types as nt
+    from numba.cuda.cudadrv import nvvm
+    if not nvvm.is_available():
+        print("NVVM (the CUDA toolkit's compiler library) is not installed")
+        sys.exit({code})
+    if not cuda.is_available():  # no GPU: compile for a stated compute capability
+        import numba.cuda.dispatcher as D
+        D.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
+    from reludyn.dynamics import _cuda_kernel as k
+    a2, a3 = nt.float64[:, ::1], nt.float64[:, :, ::1]
+    i1, f1 = nt.int64[::1], nt.float64[::1]
+    sig = (a3, a2, nt.float64, nt.float64, nt.boolean, nt.int64, nt.float64, nt.float64, i1,
+           nt.int64[:, ::1], nt.float64[:, :, :, ::1], a2, i1, i1, f1,
+           a3, a3, a2, a3, a3, a3, a3, a3, a2, a2)
+    ptx, _ = cuda.compile_ptx(k._gd_ensemble.py_func, sig, cc=(9, 0))
+    print(ptx.count("bar.sync"))
+""")
+
+
+def test_kernel_compiles_for_hardware():
+    # the simulator runs the kernel as Python: this lowers it through NVVM to PTX, as a GPU
+    # would, catching constructs the CUDA target does not support
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])
+    r = subprocess.run([sys.executable, "-c", PTX_SCRIPT.format(code=SIM_UNAVAILABLE)],
+                       capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    if r.returncode == SIM_UNAVAILABLE:
+        pytest.skip(r.stdout.strip())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert int(r.stdout.split()[-1]) >= 5  # the block's barriers survive into the PTX

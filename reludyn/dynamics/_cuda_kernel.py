@@ -176,7 +176,8 @@ def _gd_ensemble(Ws, V, eta, tol, use_fro, max_steps, bound, dead_tol,
             tot = 0.0
             for j in range(K):
                 fro2 += nr[j] * nr[j]
-                amin = min(amin, nr[j])
+                if nr[j] < amin:  # (min() does not compile here; NaN norms are caught by fro2)
+                    amin = nr[j]
                 acc = rsq[j]
                 tot += acc
                 if acc > best or acc != acc:
