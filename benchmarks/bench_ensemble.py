@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -222,6 +223,7 @@ def device_main(args) -> dict:
     n, budget, repeats = args.n, BUDGET, args.repeats
     if cuda_gd.simulator():
         n, budget, repeats = min(n, 2), 30, 1
+        sys.setswitchinterval(1e-4)  # the simulator polls its threads between barriers
         print("bench_ensemble --device cuda: on Numba's CUDA simulator; checking 2 runs of 30 "
               "steps only (simulator timings mean nothing)")
     W0 = xavier_init(p, n, seed=args.seed)

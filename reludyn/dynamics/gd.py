@@ -59,8 +59,8 @@ def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
     ``device="cuda"`` runs the ensemble on a CUDA device, one thread block per
     run (:mod:`reludyn.dynamics.cuda_gd`; needs the ``cuda`` extra, numba-cuda,
     and a driver, or Numba's simulator with NUMBA_ENABLE_CUDASIM=1), with the
-    same stop rules, reasons and bookkeeping; W agrees with the CPU run to
-    rounding. Without CUDA it raises RuntimeError.
+    same stop rules, reasons, bookkeeping and recording; W agrees with the CPU
+    run to rounding. Without CUDA it raises RuntimeError.
 
     Returns a :class:`GDResult` with batch axis B (B = 1 for a single W0).
     """
