@@ -17,6 +17,15 @@ ensemble's total step count. The baselines' end points are checked against the
 ensemble's (same step counts, W to 1e-8).
 
     python benchmarks/bench_ensemble.py [--n 1000] [--subset 20] [--repeats 3] [--json out.json]
+
+``--device cuda`` instead times ``gradient_descent(..., device="cuda")`` (one
+thread block per run, :mod:`reludyn.dynamics.cuda_gd`) against the CPU kernel on
+the same initializations in this process, and checks that both reach the same end
+points (reasons equal, steps within 2, W to 1e-8: the device's fused
+multiply-adds round differently). Without a GPU it says so and exits 0; on
+Numba's simulator it only checks a few short runs (its timings mean nothing).
+
+    python benchmarks/bench_ensemble.py --device cuda [--n 1000] [--repeats 3] [--json out.json]
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -104,7 +114,11 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeats", type=int, default=3, help="repeats, median reported (default 3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the numbers to this JSON file")
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                    help="cuda: time the GPU ensemble against the CPU kernel (default cpu)")
     args = ap.parse_args(argv)
+    if args.device == "cuda":
+        return device_main(args)
 
     p = Problem.orthonormal(10)
     V = np.array(p.V, order="C")
@@ -182,6 +196,69 @@ def main(argv=None) -> dict:
               f"ensemble is {b['ratio_per_step']:.1f}x faster per step (wall)")
     print(f"cpus {out['cpu_count']}, 1-min load average {out['load_avg_1min']:.2f} "
           "(other processes share the cores when this exceeds the core count)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=1)
+    return out
+
+
+def _agree(dev, cpu) -> dict:
+    """Largest end-point differences between a device and a CPU ensemble; raises if they disagree."""
+    dW = float(np.abs(dev.W - cpu.W).max()) if len(cpu) else 0.0
+    dsteps = int(np.abs(dev.steps - cpu.steps).max()) if len(cpu) else 0
+    if (dev.reason != cpu.reason).any() or dsteps > 2 or not dW <= 1e-8:
+        raise SystemExit(f"device and CPU ensembles disagree: max |ΔW| {dW:.2e}, max |Δsteps| "
+                         f"{dsteps}, reasons differ in {int((dev.reason != cpu.reason).sum())} runs")
+    return {"max_abs_dW": dW, "max_abs_dsteps": dsteps}
+
+
+def device_main(args) -> dict:
+    """--device cuda: the device ensemble against the CPU kernel on the same starts."""
+    from reludyn.dynamics import cuda_gd  # imports numba.cuda only here
+
+    if not cuda_gd.available():
+        print(f"bench_ensemble --device cuda: skipped, {cuda_gd.NO_CUDA}")
+        return {"skipped": cuda_gd.NO_CUDA}
+    p = Problem.orthonormal(10)
+    n, budget, repeats = args.n, BUDGET, args.repeats
+    if cuda_gd.simulator():
+        n, budget, repeats = min(n, 2), 30, 1
+        sys.setswitchinterval(1e-4)  # the simulator polls its threads between barriers
+        print("bench_ensemble --device cuda: on Numba's CUDA simulator; checking 2 runs of 30 "
+              "steps only (simulator timings mean nothing)")
+    W0 = xavier_init(p, n, seed=args.seed)
+    from numba import cuda
+    name = "simulator" if cuda_gd.simulator() else cuda.get_current_device().name
+    name = name.decode() if isinstance(name, bytes) else str(name)
+
+    def dev():
+        return gradient_descent(p, W0, ETA, tol=TOL, max_steps=budget, device="cuda")
+
+    def cpu():
+        return gradient_descent(p, W0, ETA, tol=TOL, max_steps=budget)
+
+    # warm up (compile) outside the timings
+    gradient_descent(p, W0[:2], ETA, tol=TOL, max_steps=10, device="cuda")
+    gradient_descent(p, W0[:2], ETA, tol=TOL, max_steps=10)
+    t_dev, _, r_dev = timed(dev, repeats)
+    t_cpu, _, r_cpu = timed(cpu, repeats)
+    agree = _agree(r_dev, r_cpu)
+    steps = int(r_cpu.steps.sum())
+    out = {
+        "protocol": {"K": 10, "M": 10, "d": 10, "teacher": "orthonormal", "init": "xavier",
+                     "eta": ETA, "tol_max_row": TOL, "budget": budget, "n": n, "seed": args.seed},
+        "device": name, "threads_per_block": cuda_gd.launch_threads(10, 10, 10),
+        "cpu_threads": numba.get_num_threads(), "load_avg_1min": os.getloadavg()[0],
+        "cuda": {"wall_s": t_dev, "inits_per_s": n / t_dev, "reasons": r_dev.counts()},
+        "cpu": {"wall_s": t_cpu, "inits_per_s": n / t_cpu, "total_steps": steps,
+                "us_per_step": 1e6 * t_cpu / max(steps, 1)},
+        "ratio_cpu_over_cuda": t_cpu / t_dev, "agreement": agree,
+    }
+    print(f"cuda ({name}, {out['threads_per_block']} threads/block): {n} inits in {t_dev:.3f} s "
+          f"(median of {repeats}); cpu ({out['cpu_threads']} threads): {t_cpu:.3f} s; "
+          f"cpu/cuda = {out['ratio_cpu_over_cuda']:.2f}; {steps} steps; reasons "
+          f"{r_dev.counts()}; end points agree (max |ΔW| {agree['max_abs_dW']:.1e}, "
+          f"max |Δsteps| {agree['max_abs_dsteps']})")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)

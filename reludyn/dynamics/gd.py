@@ -19,6 +19,7 @@ from . import _gdkernel as gk
 from .results import GDResult
 
 NORMS = ("max_row", "fro")
+DEVICES = ("cpu", "cuda")
 _CHUNK = 4  # runs per parallel work item
 
 
@@ -42,7 +43,8 @@ def _check_problem(problem) -> Problem:
 def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
                      norm: str = "max_row", max_steps: int = 100_000,
                      diverge_bound: float = 1e8, dead_tol: float = 0.0,
-                     record: bool = False, n_record: int = 200) -> GDResult:
+                     record: bool = False, n_record: int = 200,
+                     device: str = "cpu") -> GDResult:
     """Run gradient descent with step ``eta`` from W0 (K, d) or a batch (B, K, d).
 
     Stops each run at the first iterate W_t where (checked in this order)
@@ -54,6 +56,12 @@ def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
     the updates taken. With ``record=True`` each run stores (t, W_t, ‖∇J‖, J)
     at about ``n_record`` log-spaced steps (n_record − 1 of them scheduled, plus
     the final iterate), so memory is O(B·n_record·K·d) whatever the step count.
+
+    ``device="cuda"`` runs the ensemble on a CUDA device, one thread block per
+    run (:mod:`reludyn.dynamics.cuda_gd`; needs the ``cuda`` extra, numba-cuda,
+    and a driver, or Numba's simulator with NUMBA_ENABLE_CUDASIM=1), with the
+    same stop rules, reasons, bookkeeping and recording; W agrees with the CPU
+    run to rounding. Without CUDA it raises RuntimeError.
 
     Returns a :class:`GDResult` with batch axis B (B = 1 for a single W0).
     """
@@ -75,6 +83,8 @@ def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
     if not isinstance(record, (bool, np.bool_)):
         raise TypeError(f"record must be True or False, got {type(record).__name__}")
     n_record = positive_int(n_record, "n_record", minimum=2) if record else 0
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
 
     B, K, d = Ws.shape
     V = unchecked.teacher(problem.V)
@@ -89,9 +99,14 @@ def gradient_descent(problem: Problem, W0, eta: float, *, tol: float = 1e-10,
     gnorms = np.zeros(B)
     # small chunks, taken dynamically: run lengths vary 10x, and a thread that is
     # preempted (shared machine) should not hold back half of the batch
-    with numba.parallel_chunksize(_CHUNK):
-        gk.gd_ensemble_kernel(W, V, eta, tol, norm == "fro", max_steps, diverge_bound, dead_tol,
-                              sched, rec_steps, rec_W, rec_gn, steps, codes, gnorms)
+    if device == "cuda":
+        from . import cuda_gd  # imports numba.cuda: only on this path
+        cuda_gd.gd_ensemble_cuda(W, V, eta, tol, norm == "fro", max_steps, diverge_bound,
+                                 dead_tol, sched, rec_steps, rec_W, rec_gn, steps, codes, gnorms)
+    else:
+        with numba.parallel_chunksize(_CHUNK):
+            gk.gd_ensemble_kernel(W, V, eta, tol, norm == "fro", max_steps, diverge_bound,
+                                  dead_tol, sched, rec_steps, rec_W, rec_gn, steps, codes, gnorms)
     loss = np.empty(B)
     gk.finite_loss_batch(W, V, loss)
     reason = np.array(gk.REASONS, dtype="U16")[codes]
