@@ -239,3 +239,4 @@ def test_k20_catalogue_contains_the_published_type_a_minimum():
     assert e.kind == "spurious_min" and e.index == 0 and e.nullity == 0
     assert np.linalg.norm(rd.grad(e.W, P.V)) <= 1e-10
     assert _distinct(e.eigenvalues) == 12
+

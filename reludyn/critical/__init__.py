@@ -2,17 +2,22 @@
 
 ``find_critical_points(problem, ...) -> Catalogue`` runs the whole pipeline;
 the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
+:func:`native_solve` (batched Newton/LM), :func:`target_index_search` / :func:`follow_modes`,
 :func:`classify`, :func:`match`, :class:`Catalogue`.
 """
 from .catalogue import SCHEMA_VERSION, Catalogue, CriticalPoint
 from .classify import KINDS, classify
 from .find import find_critical_points
 from .seeds import STRATEGIES, SeedBatch, make_seeds
+from .native import NativeResult, NativeSettings, native_solve
 from .solve import METHODS, SolveResult, solve_point
 from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
+from .targeted import TargetResult, TargetSettings, follow_modes, target_index_search
 
 __all__ = [
     "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
     "classify", "STRATEGIES", "SeedBatch", "make_seeds", "METHODS", "SolveResult",
     "solve_point", "SymmetryContext", "match", "orbit_size", "symmetry_zero_modes",
+    "native_solve", "NativeSettings", "NativeResult", "target_index_search", "follow_modes",
+    "TargetSettings", "TargetResult",
 ]

@@ -21,6 +21,8 @@ from .catalogue import Catalogue
 from .seeds import STRATEGIES, applicable, make_seeds
 from .native import NativeSettings, chunk_size, native_solve
 from .solve import SolveResult, check_methods, solve_point
+from .targeted import TargetSettings
+from .targeted import follow_modes as _follow_modes
 
 DEFAULT_STRATEGIES = ("random", "gd", "symmetric", "in_plane", "out_of_plane", "teacher_noise")
 
@@ -131,9 +133,30 @@ def _results(seeds, start, V, methods, kw, settings, pool, chunk):
         yield from out
 
 
+def _follow_minima(cat: Catalogue, n_modes: int, tol: float) -> None:
+    """Index-1 saddles by mode following from every minimum in ``cat`` (added to it)."""
+    t = time.perf_counter()
+    V = cat.problem.V
+    mins = [(i, e.W) for i, e in enumerate(cat.entries)
+            if e.kind in ("global_min", "spurious_min") and not e.dead_rows]
+    n_ok = n_new = 0
+    n_all = 0
+    for i, W in mins:
+        for j, r in enumerate(_follow_modes(W, V, n_modes, TargetSettings(index=1, tol=tol))):
+            n_all += 1
+            if r.success:
+                n_ok += 1
+                _, new = cat.add(r.W, grad_norm=r.grad_norm, method="follow",
+                                 source=f"follow:{i}:{j}")
+                n_new += new
+    cat.provenance["follow"] = {"minima": len(mins), "searches": n_all,
+                                "index1_found": n_ok, "new_entries": n_new,
+                                "seconds": time.perf_counter() - t}
+
+
 def _settings_key(prov: dict) -> dict:
     keys = ("seed", "counts", "methods", "tol", "strategy_options", "n_user_points",
-            "native_settings")
+            "native_settings", "follow_modes")
     return {k: prov.get(k) for k in keys}
 
 
@@ -144,7 +167,8 @@ def _find(problem: Problem, *, strategies=None, n_seeds=60, seed: int = 0,
                          max_nfev: int = 300, workers: int = 1, progress: bool = False,
                          out=None, resume: bool = False, save_every: int = 50,
                          strategy_options: dict | None = None,
-                         native: NativeSettings | None = None) -> Catalogue:
+                         native: NativeSettings | None = None,
+                         follow_modes: int = 0) -> Catalogue:
     """Find, deduplicate and classify critical points of J for ``problem``.
 
     strategies: seed strategy names (see :mod:`reludyn.critical.seeds`; default all
@@ -152,7 +176,10 @@ def _find(problem: Problem, *, strategies=None, n_seeds=60, seed: int = 0,
     "gd", each adding its end point and plateau points), or {strategy: count};
     points: extra user seeds (n, K, d); methods: solver order (default the batched
     native solver, then the SciPy methods for the seeds it does not converge from, see
-    :func:`_results`); native: its :class:`NativeSettings` (tol is this tol); tol: accept
+    :func:`_results`); native: its :class:`NativeSettings` (tol is this tol);
+    follow_modes: after the seeds, follow this many softest Hessian modes of every
+    minimum found, both ways, to index-1 saddles (:func:`reludyn.critical.targeted.follow_modes`;
+    source "follow:<minimum>:<search>", method "follow"); tol: accept
     ‖∇J‖_F <= tol; dedup_tol / null_rtol: see :data:`reludyn.critical.catalogue.DEFAULT_SETTINGS`;
     workers: processes for the solves (results are added in seed order, so the
     catalogue does not depend on it); out: JSON path written every ``save_every``
@@ -169,6 +196,7 @@ def _find(problem: Problem, *, strategies=None, n_seeds=60, seed: int = 0,
     null_rtol = positive_float(null_rtol, "null_rtol")
     max_nfev = positive_int(max_nfev, "max_nfev")
     workers = positive_int(workers, "workers")
+    follow_modes = positive_int(follow_modes, "follow_modes", minimum=0)
     save_every = positive_int(save_every, "save_every")
     strategy_options = dict(strategy_options or {})
     for k in strategy_options:
@@ -205,7 +233,7 @@ def _find(problem: Problem, *, strategies=None, n_seeds=60, seed: int = 0,
         "seeds_done": 0, "accepted": 0, "rejected": 0, "complete": False,
         "timing": {"kernel": 0.0, "scipy": 0.0, "polish": 0.0, "native": 0.0,
                    "solve_total": 0.0},
-        "accepted_by": {m: 0 for m in methods},
+        "accepted_by": {m: 0 for m in methods}, "follow_modes": follow_modes,
     }
     if "native" in methods:
         # memory_mb only sets the chunking, which does not change any result
@@ -257,6 +285,10 @@ def _find(problem: Problem, *, strategies=None, n_seeds=60, seed: int = 0,
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    if follow_modes and "follow" not in cat.provenance:
+        _follow_minima(cat, follow_modes, tol)
+        if out is not None:
+            cat.save(out)
     timing["main_cpu"] = timing.get("main_cpu", 0.0) + time.process_time() - main_cpu0
     cat.provenance["complete"] = True
     cat.provenance["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(
