@@ -3,26 +3,34 @@
 Why this formulation.  A critical point of any Morse index is a root of the residual
 r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iteration
 
-1. tries the **Newton step** s = −H⁻¹r (LU with partial pivoting), accepted when it is
-   no longer than ``step_rel``·max(‖W‖_F, ‖V‖_F) and lowers the merit ½‖r‖² by at
-   least the fraction 1e-4 of the Newton model's predicted decrease (all of it);
-   near a nondegenerate root of any index this is plain Newton, so the convergence is
-   quadratic and index-blind (no descent on J is involved);
-2. otherwise takes a **Levenberg–Marquardt step** (H² + μI)s = −Hr (Cholesky; H² = HᵀH
-   because H is symmetric), the trust-region step for the Gauss–Newton model
-   ½‖r + Hs‖².  μ = λ‖r‖ (Fan & Yuan's choice μ ∝ ‖r‖, which keeps quadratic
+1. tries the **Newton step** s = −H⁻¹r (LU with partial pivoting, LAPACK gesv),
+   accepted when it is no longer than ``step_rel``·max(‖W‖_F, ‖V‖_F) and lowers the
+   merit ½‖r‖² by at least the fraction 1e-4 of the Newton model's predicted decrease
+   (all of it); near a nondegenerate root of any index this is plain Newton, so the
+   convergence is quadratic and index-blind (no descent on J is involved);
+2. otherwise takes a **Levenberg–Marquardt step** (H² + μI)v = −Hr (Cholesky, LAPACK
+   potrf; H² = HᵀH because H is symmetric), the trust-region step for the Gauss–Newton
+   model ½‖r + Hs‖².  μ = λ‖r‖ (Fan & Yuan's choice μ ∝ ‖r‖, which keeps fast local
    convergence to *non-isolated* roots where H is singular: the out-of-plane families
-   with nullity d − K − 1 and nearly coincident rows), and λ is adapted by the gain
-   ratio ρ = (actual merit decrease)/(model decrease): ρ > 0.75 shrinks λ by 4,
-   ρ < 0.25 grows it by 4, ρ <= 1e-4 rejects the step and retries with 4λ, at most
-   ``max_trials`` times per iteration.
+   with nullity d − K − 1 and nearly coincident rows).  λ follows the gain ratio
+   ρ = (actual merit decrease)/(model decrease) by Nielsen's rule (accept if ρ > 1e-4,
+   λ ← λ·max(1/3, 1 − (2ρ − 1)³); else λ ← νλ, ν doubling), at most ``max_trials``
+   trials per iteration.  Measured on random starts at K = 10, plain LM crawls along
+   curved valleys of the merit; the step therefore adds Transtrum & Sethna's geodesic
+   acceleration a (one extra gradient: the second directional derivative of r along v),
+   s = v + a/2, when ‖a‖ <= 0.75‖v‖ (which halved the iterations).
+3. A start that stalls or runs out of budget is retried ``retries`` times from its
+   original point with LM only and stronger initial damping (λ = 10, 100): a different
+   path, which at K = 10 raised the converged share of Xavier starts from 54 % to 81 %.
+   Stalls are mostly genuine local minima of ½‖r‖² with r ≠ 0 (H r = 0: the merit's
+   gradient vanishes on a near-null direction of H), where no local method can go on.
 
-The linear algebra is written out in plain loops (no LAPACK), so every start runs the
-same scalar code whatever thread executes it: the batch is deterministic and equals
-the starts run one by one, bit for bit.  The kernels :func:`reludyn.kernels.grad_kernel`
-and :func:`reludyn.kernels.hessian_kernel` call BLAS only above their size threshold
-(K = 30); run under :func:`reludyn.critical._blas.single_threaded_blas` (as
-:func:`native_solve` does) so that BLAS never threads inside the parallel loop.
+Each start runs the same code on its own workspace slot, with one-threaded BLAS/LAPACK
+(:func:`native_solve` runs under :func:`reludyn.critical._blas.single_threaded_blas`),
+and nothing is shared between starts: the batch is deterministic and equals the starts
+run one by one, bit for bit (tested).  LAPACK is reached through Numba's own bindings
+(those behind np.linalg.solve / cholesky) so that a singular or indefinite matrix is a
+return code, never an exception inside the parallel loop.
 
 Every start ends with a stop reason (``REASONS``), checked at each iterate in this order:
 
