@@ -15,7 +15,7 @@ Peak resident memory (ru_maxrss) is printed at the end (K = 30: the issue's 2 GB
 
     python benchmarks/bench_catalogue.py -K 10 -n 1000 --scipy-starts 40 --catalogue
     python benchmarks/bench_catalogue.py -K 20 -n 100 --scipy-starts 4
-    python benchmarks/bench_catalogue.py -K 30 -n 20 --scipy-starts 0
+    python benchmarks/bench_catalogue.py -K 30 -n 30 --scipy-starts 0 --max-iter 2
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ import numpy as np
 import reludyn as rd
 from reludyn.critical import Catalogue, find_critical_points
 from reludyn.critical._blas import single_threaded_blas
-from reludyn.critical.native import native_solve
+from reludyn.critical.native import NativeSettings, chunk_size, native_solve
 from reludyn.critical.solve import solve_point
 from reludyn.dynamics.init import xavier_init
 
@@ -45,16 +45,22 @@ def main() -> None:
                     help="also time find_critical_points with the default strategies")
     ap.add_argument("--catalogue-seeds", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-iter", type=int, default=None,
+                    help="native Hessian budget per start (K = 30 memory check: a few)")
     args = ap.parse_args()
+    settings = NativeSettings() if args.max_iter is None else \
+        NativeSettings(max_iter=args.max_iter)
     P = rd.Problem.orthonormal(args.K)
     V = P.V
     W0 = xavier_init(P, args.starts, seed=args.seed)
     native_solve(xavier_init(rd.Problem.orthonormal(2), 2, seed=1), rd.Problem.orthonormal(2).V)
+    print(f"native chunks of {chunk_size(P.K, P.d, settings)} starts "
+          f"({settings.memory_mb:.0f} MB of workspace)")
     print(f"{P!r}: {args.starts} Xavier starts (seed {args.seed}); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine: times are noisy)")
 
     t = time.perf_counter()
-    nat = native_solve(W0, V)
+    nat = native_solve(W0, V, settings)
     t_nat = time.perf_counter() - t
     conv = nat.converged
     print(f"native: wall {t_nat:.2f} s = {t_nat / args.starts * 1e3:.2f} ms per start; "
@@ -70,7 +76,7 @@ def main() -> None:
                 sci.append(solve_point(W0[i], V, methods=SCIPY))
                 t_sci.append(time.perf_counter() - t)
         t = time.perf_counter()
-        nat_sub = native_solve(W0[:ns], V)
+        nat_sub = native_solve(W0[:ns], V, settings)
         t_nat_sub = time.perf_counter() - t
         ok_s = np.array([r.success and not r.dead_rows for r in sci])
         per_s = float(np.mean(t_sci))
