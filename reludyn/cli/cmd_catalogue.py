@@ -57,7 +57,8 @@ def register(subparsers) -> None:
         help="find and classify critical points (minima, saddles, degenerate sets)",
         description="Seed the solvers (random starts, gradient-descent end and plateau points, "
         "symmetric fixed-point subspaces, in-/out-of-plane points, noisy teacher), solve "
-        "grad J = 0 with SciPy (hybr, lm, least_squares) and a Newton polish, merge points "
+        "grad J = 0 with the batched native Newton/Levenberg-Marquardt solver (SciPy's hybr, "
+        "lm, least_squares as fallback) and a Newton polish, merge points "
         "related by the symmetries of J, classify each by its Hessian, and write a JSON "
         "catalogue plus a CSV summary. Rerunning with the same output resumes.",
     )
@@ -74,9 +75,11 @@ def register(subparsers) -> None:
     g.add_argument("--points", help=".npy file of extra user seeds, shape (n, K, d)")
     g.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of every random draw")
     s = p.add_argument_group("solver")
-    s.add_argument("--methods", default="hybr,lm,lsq",
-                   help="solvers tried in order: hybr, lm (scipy.optimize.root), lsq "
-                        "(least_squares) (default hybr,lm,lsq)")
+    s.add_argument("--methods", default="native,hybr,lm,lsq",
+                   help="solvers tried in order: native (batched jitted Newton/LM on the "
+                        "analytic Hessian), hybr, lm (scipy.optimize.root), lsq "
+                        "(least_squares); with native first the others only get the seeds "
+                        "it does not converge from (default native,hybr,lm,lsq)")
     s.add_argument("--tol", type=positive_float_arg, default=1e-10,
                    help="accept a point when |grad J| <= tol (default 1e-10)")
     s.add_argument("--dedup-tol", type=positive_float_arg, default=1e-6,
@@ -128,7 +131,12 @@ def run(args: argparse.Namespace) -> int:
         bad = [s for s in strategies if s not in _strategy_names()]
         if bad:
             raise CLIError(f"unknown strategies {bad}; choose from {', '.join(_strategy_names())}")
+    from ..critical.solve import METHODS
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise CLIError(f"--methods: unknown solver(s) {bad}; choose from {', '.join(METHODS)}"
+                       if bad else f"--methods is empty; choose from {', '.join(METHODS)}")
     points = None
     if args.points:
         path = Path(args.points)

@@ -3,6 +3,7 @@
 ``find_critical_points(problem, ...) -> Catalogue`` runs the whole pipeline;
 ``find_until_saturated`` repeats it in rounds until Chao1 expects few unseen entries;
 the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
+:func:`native_solve` (batched Newton/LM), :func:`target_index_search` / :func:`follow_modes`,
 :func:`classify`, :func:`match`, :class:`Catalogue`.
 """
 from .catalogue import SCHEMA_VERSION, Catalogue, CriticalPoint
@@ -10,10 +11,12 @@ from .classify import KINDS, classify
 from .completeness import Chao1Estimate, Completeness, SaturationCurve, chao1, saturation_curve
 from .find import find_critical_points
 from .seeds import STRATEGIES, SeedBatch, make_seeds
+from .native import NativeResult, NativeSettings, native_solve
 from .saturate import SaturationSettings, find_until_saturated
 from .solve import METHODS, SolveResult, solve_point
-from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
 from .sweep import catalogue_sweep, planar_grid, problem_grid
+from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
+from .targeted import TargetResult, TargetSettings, follow_modes, target_index_search
 
 __all__ = [
     "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
@@ -23,4 +26,6 @@ __all__ = [
     "chao1", "Chao1Estimate", "Completeness", "SaturationCurve", "saturation_curve",
     "find_until_saturated", "SaturationSettings",
     "catalogue_sweep", "planar_grid", "problem_grid",
+    "native_solve", "NativeSettings", "NativeResult", "target_index_search", "follow_modes",
+    "TargetSettings", "TargetResult",
 ]

@@ -1,9 +1,12 @@
-"""Root finding for ∇J = 0: SciPy solvers with the analytic Hessian, then a Newton polish.
+"""Root finding for ∇J = 0: the native Newton/LM solver, SciPy solvers as fallback, Newton polish.
 
-Each seed W0 (K, d) is tried with the methods in order (``hybr`` and ``lm`` of
-``scipy.optimize.root``, ``lsq`` = ``scipy.optimize.least_squares`` on ∇J with
-jac = Hessian), each started from W0 and followed by :func:`reludyn.newton_polish`;
-the first result with ‖∇J‖_F <= tol is accepted.
+Each seed W0 (K, d) is tried with the methods in order: ``native``
+(:mod:`reludyn.critical.native`, jitted Newton / Levenberg–Marquardt on the analytic
+Hessian), ``hybr`` and ``lm`` of ``scipy.optimize.root``, ``lsq`` =
+``scipy.optimize.least_squares`` on ∇J with jac = Hessian.  Each is started from W0;
+the SciPy results are followed by :func:`reludyn.newton_polish`; the first result with
+‖∇J‖_F <= tol is accepted.  A native run that stops at a dead row hands that point
+straight to the dead-row handling below.
 
 Dead rows (zero student rows) make J non-differentiable.  A dead row contributes
 nothing to the network output, so a point with dead rows is a critical point (with
@@ -15,15 +18,17 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.optimize as so
 
 from .. import kernels
 from ..newton import newton_polish
+from .native import NativeSettings, native_solve
 
-METHODS = ("hybr", "lm", "lsq")
+METHODS = ("native", "hybr", "lm", "lsq")
+SCIPY_METHODS = ("hybr", "lm", "lsq")
 
 
 @dataclass
@@ -97,13 +102,27 @@ def _run_method(method: str, sys: _System, x0: np.ndarray, max_nfev: int) -> np.
     return x if np.all(np.isfinite(x)) else x0
 
 
-def _solve_live(W0, V, methods, tol, max_nfev, polish_from, polish_iter, stats):
+def _solve_live(W0, V, methods, tol, max_nfev, polish_from, polish_iter, stats, native):
     """Solve on all rows of W0 (none dead). Returns (W, grad_norm, method, message)."""
     K, d = W0.shape
     sys = _System(V, K, d)
     best = (W0, np.inf, None, "not started")
     x0 = W0.ravel().copy()
     for method in methods:
+        if method == "native":
+            t0 = time.perf_counter()
+            nr = native_solve(W0[None], V, native)
+            stats["native"] = stats.get("native", 0.0) + time.perf_counter() - t0
+            stats["njev"] += int(nr.iterations[0])
+            stats["nfev"] += int(nr.nfev[0])
+            why, gn = nr.reason[0], float(nr.grad_norm[0])
+            if why == "dead_row":  # the caller zeroes the row and solves the live ones
+                return nr.W[0], gn, method, f"native: {why}"
+            if np.isfinite(gn) and gn < best[1]:
+                best = (nr.W[0], gn, method, f"native: {why}, |grad| = {gn:.3e}")
+            if gn <= tol:
+                break
+            continue
         t0 = time.perf_counter()
         x = _run_method(method, sys, x0, max_nfev)
         stats["scipy"] += time.perf_counter() - t0
@@ -130,10 +149,12 @@ def _solve_live(W0, V, methods, tol, max_nfev, polish_from, polish_iter, stats):
 
 def solve_point(W0, V, *, methods=METHODS, tol: float = 1e-10, max_nfev: int = 300,
                 polish_from: float = 1e-4, polish_iter: int = 15,
-                dead_tol: float = 1e-7) -> SolveResult:
+                dead_tol: float = 1e-7, native: NativeSettings | None = None) -> SolveResult:
     """Find a critical point of J near the seed W0 (K, d) for teacher V (M, d).
 
-    ``methods``: subset/ordering of ("hybr", "lm", "lsq"), tried in turn from W0.
+    ``methods``: subset/ordering of ("native", "hybr", "lm", "lsq"), tried in turn from
+    W0.  ``native``: settings of the native solver (its tol and dead_tol are replaced by
+    this function's).
     ``tol``: acceptance threshold on ‖∇J‖_F.  ``polish_from``: Newton-polish a
     solver result whose ‖∇J‖ is at most this.  ``dead_tol``: rows with norm at most
     ``dead_tol`` times the largest row norm (or the teacher scale) count as dead and
@@ -144,6 +165,7 @@ def solve_point(W0, V, *, methods=METHODS, tol: float = 1e-10, max_nfev: int = 3
     K, d = W0.shape
     scale = max(float(np.max(np.linalg.norm(V, axis=1))), 1e-300)
     stats = {"kernel": 0.0, "scipy": 0.0, "polish": 0.0, "nfev": 0, "njev": 0}
+    native = replace(native or NativeSettings(), tol=tol, dead_tol=dead_tol)
     dead: list[int] = []
     W = W0.copy()
     method, message = None, ""
@@ -157,7 +179,7 @@ def solve_point(W0, V, *, methods=METHODS, tol: float = 1e-10, max_nfev: int = 3
             gn, method, message = 0.0, None, "all rows dead: W = 0"
             break
         Wl, gn, method, message = _solve_live(W[live], V, methods, tol, max_nfev,
-                                              polish_from, polish_iter, stats)
+                                              polish_from, polish_iter, stats, native)
         W[live] = Wl
         if not np.any(np.linalg.norm(Wl, axis=1) <= dead_tol * scale):
             break
