@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from .gradient import grad_kernel, loss_grad_kernel
@@ -42,12 +43,20 @@ def hessian_batch_kernel(Ws, V, out):
         hessian_kernel(Ws[i], V, out[i])
 
 
+_EXP_MASK = np.uint64(0x7FF0000000000000)
+
+
 @njit(cache=True)
 def scan_inputs(Wflat, V):
     """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row."""
-    for i in range(Wflat.shape[0]):
-        if not math.isfinite(Wflat[i]):
-            return 1
+    # a NaN or inf has all exponent bits set; counting them over the bit patterns
+    # is an integer reduction, which vectorizes (an early-exit loop does not)
+    bits = Wflat.view(np.uint64)
+    bad = 0
+    for i in range(bits.shape[0]):
+        bad += 1 if (bits[i] & _EXP_MASK) == _EXP_MASK else 0
+    if bad:
+        return 1
     M, d = V.shape
     for m in range(M):
         nz = False
@@ -73,6 +82,19 @@ def _has_zero_row(W):
         if not nz:
             return True
     return False
+
+
+@njit(cache=True)
+def grad_entry(W, V, G):
+    """Checked gradient of one point, the public fast path: ∇J into G (K, d) when the
+    inputs are usable; returns scan_inputs' code, or 5 where shapes disagree or are empty
+    (G untouched unless the code is 0)."""
+    if W.shape[1] != V.shape[1] or W.size == 0 or V.size == 0:
+        return 5
+    code = scan_inputs(W.reshape(-1), V)
+    if code == 0:
+        grad_kernel(W, V, G)
+    return code
 
 
 # what checked_entry computes
