@@ -137,3 +137,44 @@ def grad_kernel(W, V, G):
     """Write ∇J(W) (K, d) into G; the gradient of a zero row is 0."""
     X, XT, nrm, C, S, T, Cm = grad_workspace(W, V)
     grad_into(W.shape[0], X, XT, nrm, C, S, T, Cm, G)
+
+
+@njit(cache=True, error_model="numpy")
+def gd_reference(W0, V, eta, tol, use_fro, max_steps):
+    """Plain gradient descent on the reference gradient with gd_run's stop rules (no
+    recording, no dead-row tolerance): returns (W, steps, reason code) with the codes of
+    reludyn.dynamics._gdkernel (0 converged, 1 budget, 2 diverged, 3 dead_row)."""
+    W = W0.copy()
+    K, d = W.shape
+    G = np.empty((K, d))
+    t = 0
+    while True:
+        grad_kernel(W, V, G)
+        fro2 = 0.0
+        amin = np.inf
+        best = 0.0
+        tot = 0.0
+        for j in range(K):
+            a = 0.0
+            g = 0.0
+            for p in range(d):
+                a += W[j, p] * W[j, p]
+                g += G[j, p] * G[j, p]
+            fro2 += a
+            amin = min(amin, math.sqrt(a))
+            tot += g
+            if g > best or g != g:
+                best = g
+        gn = math.sqrt(tot) if use_fro else math.sqrt(best)
+        if not math.isfinite(fro2) or math.sqrt(fro2) > 1e8 or not math.isfinite(gn):
+            return W, t, 2
+        if amin <= 0.0:
+            return W, t, 3
+        if gn < tol:
+            return W, t, 0
+        if t >= max_steps:
+            return W, t, 1
+        for j in range(K):
+            for p in range(d):
+                W[j, p] -= eta * G[j, p]
+        t += 1
