@@ -71,60 +71,76 @@ def _fix_near_parallel(XT, j, n, c):
     return s, (th if c > 0.0 else math.pi - th)
 
 
-# Below this row length the assembly product keeps blocks of G in registers
-# (measured: 0.97 -> 0.62 µs at K = M = d = 10; slower than the row loop from d ~ 12 on).
-_SHORT_ROWS = 12
+# Below this output row length the small products keep blocks of two output rows in
+# registers (measured, same process: 0.93 -> 0.45 µs for the assembly at K = M = d = 10,
+# 0.64 -> 0.43 µs for the Gram; no gain once rows are long enough for the row loop to vectorize).
+_SHORT_ROWS = 21
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _product_short_rows(A, B, out):
-    """out = A @ B (A (K, N), B (N, d), d small), each entry summed over n in order from 0.0,
-    as the row loop does, but eight or four columns at a time in registers: short rows
-    leave the vectorized row loop mostly in its scalar remainder."""
+    """out = A @ B (A (K, N), B (N, m), m small), each entry summed over n in order from 0.0
+    exactly as the row loop (``out[j] += A[j, n] * B[n]``) sums it, so bit for bit the same.
+
+    The row loop leaves short rows mostly in its scalar remainder; here two output rows
+    and four columns at a time accumulate in registers (eight independent add chains
+    instead of one per column). An odd last row is paired with itself (computed twice)."""
     K, N = A.shape
-    d = B.shape[1]
-    for j in range(K):
+    m = B.shape[1]
+    for j in range(0, K, 2):
+        j1 = j + 1 if j + 1 < K else j
         t = 0
-        while t + 8 <= d:
-            g0 = g1 = g2 = g3 = g4 = g5 = g6 = g7 = 0.0
+        while t + 4 <= m:
+            a0 = a1 = a2 = a3 = 0.0
+            b0 = b1 = b2 = b3 = 0.0
             for n in range(N):
                 x = A[j, n]
-                g0 += x * B[n, t]
-                g1 += x * B[n, t + 1]
-                g2 += x * B[n, t + 2]
-                g3 += x * B[n, t + 3]
-                g4 += x * B[n, t + 4]
-                g5 += x * B[n, t + 5]
-                g6 += x * B[n, t + 6]
-                g7 += x * B[n, t + 7]
-            out[j, t] = g0
-            out[j, t + 1] = g1
-            out[j, t + 2] = g2
-            out[j, t + 3] = g3
-            out[j, t + 4] = g4
-            out[j, t + 5] = g5
-            out[j, t + 6] = g6
-            out[j, t + 7] = g7
-            t += 8
-        while t + 4 <= d:
-            g0 = g1 = g2 = g3 = 0.0
-            for n in range(N):
-                x = A[j, n]
-                g0 += x * B[n, t]
-                g1 += x * B[n, t + 1]
-                g2 += x * B[n, t + 2]
-                g3 += x * B[n, t + 3]
-            out[j, t] = g0
-            out[j, t + 1] = g1
-            out[j, t + 2] = g2
-            out[j, t + 3] = g3
+                y = A[j1, n]
+                v0 = B[n, t]
+                v1 = B[n, t + 1]
+                v2 = B[n, t + 2]
+                v3 = B[n, t + 3]
+                a0 += x * v0
+                a1 += x * v1
+                a2 += x * v2
+                a3 += x * v3
+                b0 += y * v0
+                b1 += y * v1
+                b2 += y * v2
+                b3 += y * v3
+            out[j, t] = a0
+            out[j, t + 1] = a1
+            out[j, t + 2] = a2
+            out[j, t + 3] = a3
+            out[j1, t] = b0
+            out[j1, t + 1] = b1
+            out[j1, t + 2] = b2
+            out[j1, t + 3] = b3
             t += 4
-        while t < d:
-            g0 = 0.0
+        while t + 2 <= m:
+            a0 = a1 = b0 = b1 = 0.0
             for n in range(N):
-                g0 += A[j, n] * B[n, t]
-            out[j, t] = g0
-            t += 1
+                x = A[j, n]
+                y = A[j1, n]
+                v0 = B[n, t]
+                v1 = B[n, t + 1]
+                a0 += x * v0
+                a1 += x * v1
+                b0 += y * v0
+                b1 += y * v1
+            out[j, t] = a0
+            out[j, t + 1] = a1
+            out[j1, t] = b0
+            out[j1, t + 1] = b1
+            t += 2
+        if t < m:
+            a0 = b0 = 0.0
+            for n in range(N):
+                v0 = B[n, t]
+                a0 += A[j, n] * v0
+                b0 += A[j1, n] * v0
+            out[j, t] = a0
+            out[j1, t] = b0
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -224,6 +240,8 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
     # cosines of every (student, partner) pair: C = E_W [E_W; E_V]ᵀ, each summed over t in order
     if big:
         np.dot(G, XT, C)
+    elif N < _SHORT_ROWS:
+        _product_short_rows(G, XT, C)
     else:
         for j in range(K):
             for n in range(N):
@@ -255,22 +273,36 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
             Cm[j, n] = pi - T[j, n]
         for n in range(K, N):
             Cm[j, n] = T[j, n] - pi
-    # nearly parallel pairs: recompute as the geometry does; student pairs once, mirrored
+    # nearly parallel pairs (at every step near a minimum, where rows meet teacher rows):
+    # recompute as the geometry does, sin θ = |e_n − c e_j| and θ = asin(sin θ) or
+    # π − asin(sin θ), inline, from the unit rows in G (students, contiguous) and XT
+    # (teachers); bit for bit :func:`_fix_near_parallel`. Student pairs once, mirrored.
     if n_near > 0:
         for j in range(K):
-            for n in range(N):
-                if n < K and n <= j:
-                    continue
+            for n in range(j + 1, N):
                 c = C[j, n]
                 if abs(c) > _NEAR_PARALLEL:
-                    s, th = _fix_near_parallel(XT, j, n, c)
-                    S[j, n] = s
-                    T[j, n] = th
-                    Cm[j, n] = pi - th if n < K else th - pi
+                    acc = 0.0
                     if n < K:
-                        S[n, j] = s
+                        for t in range(d):
+                            q = G[n, t] - c * G[j, t]
+                            acc += q * q
+                    else:
+                        for t in range(d):
+                            q = XT[t, n] - c * G[j, t]
+                            acc += q * q
+                    sn = math.sqrt(acc)
+                    th = asin_small(sn)
+                    th = th if c > 0.0 else pi - th
+                    S[j, n] = sn
+                    T[j, n] = th
+                    if n < K:
+                        Cm[j, n] = pi - th
+                        S[n, j] = sn
                         T[n, j] = th
                         Cm[n, j] = pi - th
+                    else:
+                        Cm[j, n] = th - pi
     # radial sums Σ_{k≠j} |w_k| s_jk − Σ_m |v_m| s_jm, each in n order, four rows at a time
     # (they go through S[j, j], which no coefficient reads again; the row itself adds +0)
     for j in range(K):
