@@ -138,3 +138,20 @@ def test_scan_inputs_flags_every_nonfinite_value():
             assert kernels.scan_inputs(W.reshape(-1), V) == 1
     W = np.array([[np.finfo(float).max, -0.0, 5e-324], [1.0, -np.finfo(float).max, 1e-310], [1, 2, 3]])
     assert kernels.scan_inputs(W.reshape(-1), V) == 0
+
+
+def test_batch_on_shared_workspaces_equals_single_points():
+    """grad_batch_kernel reuses one workspace per chunk of items: bit for bit grad_kernel
+    per item, across chunk boundaries, with zero and coincident rows, small and BLAS sizes."""
+    rng = np.random.default_rng(5)
+    for B, K, M, d in ((1, 3, 2, 4), (17, 10, 10, 10), (33, 5, 7, 3), (20, 50, 50, 100)):
+        Ws = rng.standard_normal((B, K, d))
+        V = rng.standard_normal((M, d))
+        Ws[0, 0] = 0.0
+        Ws[-1, 1 % K] = Ws[-1, 0]
+        out = np.empty_like(Ws)
+        kernels.grad_batch_kernel(Ws, V, out)
+        for i in range(B):
+            G = np.empty((K, d))
+            kernels.grad_kernel(Ws[i], V, G)
+            np.testing.assert_array_equal(out[i], G)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .gradient import grad_kernel, loss_grad_kernel
+from .gradient import grad_into, grad_kernel, grad_workspace, loss_grad_kernel
 from .hessian import hessian_kernel
 from .loss import loss_kernel, loss_with_energy, teacher_energy_kernel
 
@@ -24,10 +24,24 @@ def loss_batch_kernel(Ws, V, out):
         out[i] = loss_with_energy(Ws[i], V, te)
 
 
+_BATCH_CHUNK = 16  # items per parallel work item, sharing one workspace
+
+
 @njit(cache=True, parallel=True)
 def grad_batch_kernel(Ws, V, out):
-    for i in prange(Ws.shape[0]):
-        grad_kernel(Ws[i], V, out[i])
+    """∇J of every Ws[i] (B, K, d) into out[i]: chunks of items run in parallel, each chunk
+    on one workspace (one allocation, the teacher's norms and unit rows prepared once),
+    so per item only the student part is computed; bit for bit grad_kernel per item."""
+    B, K, d = Ws.shape
+    for c in prange((B + _BATCH_CHUNK - 1) // _BATCH_CHUNK):
+        lo = c * _BATCH_CHUNK
+        hi = min(B, lo + _BATCH_CHUNK)
+        X, XT, nrm, C, S, T, Cm = grad_workspace(Ws[lo], V)
+        for i in range(lo, hi):
+            for j in range(K):
+                for t in range(d):
+                    X[j, t] = Ws[i, j, t]
+            grad_into(K, X, XT, nrm, C, S, T, Cm, out[i])
 
 
 @njit(cache=True, parallel=True)
