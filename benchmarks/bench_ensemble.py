@@ -181,6 +181,13 @@ def main(argv=None) -> dict:
                          "projected_s_for_n": t_nb / nb_steps * total_steps,
                          "ratio_per_step": (t_nb / nb_steps) / per_step_ens},
     }
+    # the step against its arithmetic floor (issue 12): the two K × (K + M) × d products,
+    # 4·K·N·d flops (8000 at K = M = d = 10), at 16 Gflop/s per core (4-wide AVX2 mul + add,
+    # no FMA contraction) -> 0.5 µs; the arccos/sqrt/div pass is bound by the divider on top
+    floor_us = 4 * 10 * 20 * 10 / 16e3
+    out["step_vs_floor"] = {"floor_us_per_step": floor_us,
+                            "cpu_us_per_step_1_thread": out["ensemble_1_thread_subset"]["cpu_us_per_step"],
+                            "over_floor": out["ensemble_1_thread_subset"]["cpu_us_per_step"] / floor_us}
     e = out["ensemble"]
     print(f"ensemble: {args.n} inits in {e['wall_s']:.2f} s (median of {args.repeats}), "
           f"{e['inits_per_s']:.0f} inits/s, {total_steps} steps, {e['us_per_step']:.2f} µs/step "
@@ -194,6 +201,9 @@ def main(argv=None) -> dict:
         print(f"{k}: {b['us_per_step']:.2f} µs/step ({b['cpu_us_per_step']:.2f} µs CPU) on "
               f"{b['subset']} inits -> projected {b['projected_s_for_n']:.1f} s for {args.n}; "
               f"ensemble is {b['ratio_per_step']:.1f}x faster per step (wall)")
+    f = out["step_vs_floor"]
+    print(f"step on one core: {f['cpu_us_per_step_1_thread']:.2f} µs CPU vs a {f['floor_us_per_step']:.2f} µs "
+          f"flop floor ({f['over_floor']:.1f}x)")
     print(f"cpus {out['cpu_count']}, 1-min load average {out['load_avg_1min']:.2f} "
           "(other processes share the cores when this exceeds the core count)")
     if args.json:

@@ -79,9 +79,9 @@ def _fast(what: int, W, V):
 _UNCHECKED = (unchecked.loss, unchecked.grad, unchecked.loss_and_grad, unchecked.hessian)
 
 
-def _evaluate(what: int, W, V):
+def _evaluate(what: int, W, V, try_fast: bool = True):
     """The fast path when it applies, else validate W and V and call the unchecked door."""
-    fast = _fast(what, W, V)
+    fast = _fast(what, W, V) if try_fast else None
     if fast is not None:
         return fast
     V = teacher_matrix(V)
@@ -98,12 +98,37 @@ def loss(W, V) -> float | np.ndarray:
     return _evaluate(kernels.LOSS, W, V)
 
 
+_GRAD_ENTRY = []  # kernels.grad_entry once closed to new signatures (see _grad_entry)
+
+
+def _grad_entry():
+    """kernels.grad_entry compiled (or loaded from the cache) for C-contiguous float64
+    (K, d), (M, d), (K, d) only, then closed to new signatures: any other input raises
+    TypeError at dispatch and takes the validated path instead of compiling, so the hot
+    path needs no Python-level checks (they cost as much as the kernel at K = d = 10)."""
+    if not _GRAD_ENTRY:
+        from numba import types
+
+        mat = types.float64[:, ::1]
+        kernels.grad_entry.compile((mat, mat, mat))
+        kernels.grad_entry.disable_compile()
+        _GRAD_ENTRY.append(kernels.grad_entry)
+    return _GRAD_ENTRY[0]
+
+
 def grad(W, V) -> np.ndarray:
     """Population gradient ∇_W J, same shape as W ((K, d) or (B, K, d)).
 
     The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
     """
-    return _evaluate(kernels.GRAD, W, V)
+    if type(W) is np.ndarray and type(V) is np.ndarray and W.ndim == 2:
+        G = np.empty(W.shape)
+        try:
+            if _grad_entry()(W, V, G) == 0:
+                return G
+        except TypeError:  # not a C-contiguous float64 (K, d), (M, d) pair: validate below
+            pass
+    return _evaluate(kernels.GRAD, W, V, try_fast=False)
 
 
 def loss_and_grad(W, V) -> tuple[float | np.ndarray, np.ndarray]:

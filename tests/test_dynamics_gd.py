@@ -158,3 +158,20 @@ def test_bad_arguments():
         gradient_descent(p, W0, 0.1, record=True, n_record=1)
 
 
+
+
+# --- the tuned gradient step against the kernel it replaced -----------------------------
+@pytest.mark.parametrize("K,eta,norm,tol", [(6, 0.1, "max_row", 1e-10), (10, 0.1, "max_row", 1e-10),
+                                            (10, 0.5, "fro", 1e-12)])
+def test_ensemble_ends_where_the_reference_kernel_ends(K, eta, norm, tol):
+    """Seeded starts end at the same points as plain GD on the pre-tuning gradient
+    (tests/_grad_reference.py): same stop reasons and step counts, W within 1e-10."""
+    from _grad_reference import gd_reference
+
+    p = Problem.orthonormal(K)
+    W0 = xavier_init(p, 6, seed=K)
+    r = gradient_descent(p, W0, eta, tol=tol, norm=norm, max_steps=60_000)
+    for i in range(W0.shape[0]):
+        W, steps, code = gd_reference(W0[i], p.V, eta, tol, norm == "fro", 60_000)
+        assert (r.reason[i], r.steps[i]) == (gk.REASONS[code], steps)
+        assert_allclose(r.W[i], W, rtol=0, atol=1e-10)

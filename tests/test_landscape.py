@@ -215,3 +215,29 @@ def test_large_sizes_use_blas_path_and_match_fd():
         assert_allclose(G[i, t], fd, atol=2e-6 * max(1.0, abs(J)) ** 0.5)
     Ws = np.stack([W, W[::-1].copy()])
     assert_array_equal(grad(Ws, V)[1], grad(W[::-1].copy(), V))
+
+
+def test_grad_fast_path_and_validated_path_agree_on_every_layout():
+    """reludyn.grad's fast path (the closed jitted entry) serves C-contiguous float64 pairs;
+    every other layout or dtype falls through to validation and gives the same numbers,
+    and no new kernel signature is compiled for it."""
+    from reludyn import kernels
+
+    rng = np.random.default_rng(11)
+    W = rng.standard_normal((5, 4))
+    V = rng.standard_normal((3, 4))
+    G = grad(W, V)
+    ref = np.empty_like(W)
+    kernels.grad_kernel(W, V, ref)
+    np.testing.assert_array_equal(G, ref)
+    ro = W.copy()
+    ro.setflags(write=False)
+    for w, v in ((np.asfortranarray(W), V), (ro, V), (W.astype(np.float32), V.astype(np.float32)),
+                 (W, V.astype(">f8")), (np.repeat(W, 2, axis=0)[::2], V), (W.tolist(), V.tolist())):
+        Gw = grad(w, v)
+        np.testing.assert_allclose(Gw, grad(np.asarray(w, float), np.asarray(v, float)), rtol=0, atol=0)
+    assert len(kernels.grad_entry.signatures) == 1
+    for w, v, msg in ((W, V[:, :3], "length 4"), (W[:0], V, "no rows"), (W, V[:0], "empty"),
+                      (np.full_like(W, np.inf), V, "NaN or inf"), (W, 0 * V, "zero rows")):
+        with pytest.raises(ValueError, match=msg):
+            grad(w, v)

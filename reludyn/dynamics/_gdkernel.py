@@ -5,6 +5,12 @@ from :func:`reludyn.kernels.grad_workspace`), allocated once per run and
 reused for every step. ``gd_ensemble_kernel`` runs B initializations in one
 ``prange`` loop; each run stops on its own and its result depends only on its
 own W0 (no shared reductions), so an ensemble equals B separate runs bit for bit.
+
+Per step nothing is allocated and the teacher's norms and unit rows are not
+recomputed (they live in the workspace). Numba's on-disk cache does not notice
+edits to the kernels a cached function calls: after changing
+``reludyn/kernels/gradient.py``, delete the ``__pycache__/*.nbi``/``*.nbc`` files
+(or touch this file) before timing the ensembles.
 """
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from .batch import (
     LOSS,
     LOSS_GRAD,
     checked_entry,
+    grad_entry,
     grad_batch_kernel,
     hessian_batch_kernel,
     loss_batch_kernel,
@@ -30,7 +31,7 @@ from .loss import loss_from_angles, loss_kernel, loss_with_energy, teacher_energ
 
 __all__ = [
     "GRAD", "HESSIAN", "LOSS", "LOSS_GRAD",
-    "TWO_PI", "geometry", "checked_entry", "grad_batch_kernel", "hessian_batch_kernel",
+    "TWO_PI", "geometry", "checked_entry", "grad_entry", "grad_batch_kernel", "hessian_batch_kernel",
     "loss_batch_kernel", "loss_grad_batch_kernel", "scan_inputs", "acos_fast", "asin_small", "grad_into", "grad_kernel",
     "grad_workspace", "loss_grad_kernel", "hessian_kernel", "loss_from_angles", "loss_kernel",
     "loss_with_energy", "teacher_energy_kernel",

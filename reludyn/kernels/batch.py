@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
-from .gradient import grad_kernel, loss_grad_kernel
+from .gradient import grad_into, grad_kernel, grad_workspace, loss_grad_kernel
 from .hessian import hessian_kernel
 from .loss import loss_kernel, loss_with_energy, teacher_energy_kernel
 
@@ -23,10 +24,24 @@ def loss_batch_kernel(Ws, V, out):
         out[i] = loss_with_energy(Ws[i], V, te)
 
 
+_BATCH_CHUNK = 16  # items per parallel work item, sharing one workspace
+
+
 @njit(cache=True, parallel=True)
 def grad_batch_kernel(Ws, V, out):
-    for i in prange(Ws.shape[0]):
-        grad_kernel(Ws[i], V, out[i])
+    """∇J of every Ws[i] (B, K, d) into out[i]: chunks of items run in parallel, each chunk
+    on one workspace (one allocation, the teacher's norms and unit rows prepared once),
+    so per item only the student part is computed; bit for bit grad_kernel per item."""
+    B, K, d = Ws.shape
+    for c in prange((B + _BATCH_CHUNK - 1) // _BATCH_CHUNK):
+        lo = c * _BATCH_CHUNK
+        hi = min(B, lo + _BATCH_CHUNK)
+        X, XT, nrm, C, S, T, Cm = grad_workspace(Ws[lo], V)
+        for i in range(lo, hi):
+            for j in range(K):
+                for t in range(d):
+                    X[j, t] = Ws[i, j, t]
+            grad_into(K, X, XT, nrm, C, S, T, Cm, out[i])
 
 
 @njit(cache=True, parallel=True)
@@ -42,12 +57,20 @@ def hessian_batch_kernel(Ws, V, out):
         hessian_kernel(Ws[i], V, out[i])
 
 
+_EXP_MASK = np.uint64(0x7FF0000000000000)
+
+
 @njit(cache=True)
 def scan_inputs(Wflat, V):
     """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row."""
-    for i in range(Wflat.shape[0]):
-        if not math.isfinite(Wflat[i]):
-            return 1
+    # a NaN or inf has all exponent bits set; counting them over the bit patterns
+    # is an integer reduction, which vectorizes (an early-exit loop does not)
+    bits = Wflat.view(np.uint64)
+    bad = 0
+    for i in range(bits.shape[0]):
+        bad += 1 if (bits[i] & _EXP_MASK) == _EXP_MASK else 0
+    if bad:
+        return 1
     M, d = V.shape
     for m in range(M):
         nz = False
@@ -73,6 +96,19 @@ def _has_zero_row(W):
         if not nz:
             return True
     return False
+
+
+@njit(cache=True)
+def grad_entry(W, V, G):
+    """Checked gradient of one point, the public fast path: ∇J into G (K, d) when the
+    inputs are usable; returns scan_inputs' code, or 5 where shapes disagree or are empty
+    (G untouched unless the code is 0)."""
+    if W.shape[1] != V.shape[1] or W.size == 0 or V.size == 0:
+        return 5
+    code = scan_inputs(W.reshape(-1), V)
+    if code == 0:
+        grad_kernel(W, V, G)
+    return code
 
 
 # what checked_entry computes

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .angles import _BLAS_FLOPS, _NEAR_PARALLEL, TWO_PI, matmul_into, near_parallel_sin, row_norm
+from .angles import _BLAS_FLOPS, _NEAR_PARALLEL, TWO_PI, near_parallel_sin, row_norm
 from .loss import loss_from_angles
 
 # fdlibm e_acos.c / e_asin.c constants: asin(x) = x + x·R(x²) on |x| < 1/2, with
@@ -71,6 +71,104 @@ def _fix_near_parallel(XT, j, n, c):
     return s, (th if c > 0.0 else math.pi - th)
 
 
+# Below this output row length the small products keep blocks of two output rows in
+# registers (measured, same process: 0.93 -> 0.45 µs for the assembly at K = M = d = 10,
+# 0.64 -> 0.43 µs for the Gram; no gain once rows are long enough for the row loop to vectorize).
+_SHORT_ROWS = 21
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _product_short_rows(A, B, out):
+    """out = A @ B (A (K, N), B (N, m), m small), each entry summed over n in order from 0.0
+    exactly as the row loop (``out[j] += A[j, n] * B[n]``) sums it, so bit for bit the same.
+
+    The row loop leaves short rows mostly in its scalar remainder; here two output rows
+    and four columns at a time accumulate in registers (eight independent add chains
+    instead of one per column). An odd last row is paired with itself (computed twice)."""
+    K, N = A.shape
+    m = B.shape[1]
+    for j in range(0, K, 2):
+        j1 = j + 1 if j + 1 < K else j
+        t = 0
+        while t + 4 <= m:
+            a0 = a1 = a2 = a3 = 0.0
+            b0 = b1 = b2 = b3 = 0.0
+            for n in range(N):
+                x = A[j, n]
+                y = A[j1, n]
+                v0 = B[n, t]
+                v1 = B[n, t + 1]
+                v2 = B[n, t + 2]
+                v3 = B[n, t + 3]
+                a0 += x * v0
+                a1 += x * v1
+                a2 += x * v2
+                a3 += x * v3
+                b0 += y * v0
+                b1 += y * v1
+                b2 += y * v2
+                b3 += y * v3
+            out[j, t] = a0
+            out[j, t + 1] = a1
+            out[j, t + 2] = a2
+            out[j, t + 3] = a3
+            out[j1, t] = b0
+            out[j1, t + 1] = b1
+            out[j1, t + 2] = b2
+            out[j1, t + 3] = b3
+            t += 4
+        while t + 2 <= m:
+            a0 = a1 = b0 = b1 = 0.0
+            for n in range(N):
+                x = A[j, n]
+                y = A[j1, n]
+                v0 = B[n, t]
+                v1 = B[n, t + 1]
+                a0 += x * v0
+                a1 += x * v1
+                b0 += y * v0
+                b1 += y * v1
+            out[j, t] = a0
+            out[j, t + 1] = a1
+            out[j1, t] = b0
+            out[j1, t + 1] = b1
+            t += 2
+        if t < m:
+            a0 = b0 = 0.0
+            for n in range(N):
+                v0 = B[n, t]
+                a0 += A[j, n] * v0
+                b0 += A[j1, n] * v0
+            out[j, t] = a0
+            out[j1, t] = b0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _row_norms_into(X, lo, hi, nrm):
+    """nrm[i] = ‖X[i]‖ for lo <= i < hi, each summed in index order as :func:`.angles.row_norm`
+    does, four rows at a time so the four add chains overlap (one chain is latency bound)."""
+    d = X.shape[1]
+    i = lo
+    while i + 4 <= hi:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        for t in range(d):
+            a0 += X[i, t] * X[i, t]
+            a1 += X[i + 1, t] * X[i + 1, t]
+            a2 += X[i + 2, t] * X[i + 2, t]
+            a3 += X[i + 3, t] * X[i + 3, t]
+        nrm[i] = math.sqrt(a0)
+        nrm[i + 1] = math.sqrt(a1)
+        nrm[i + 2] = math.sqrt(a2)
+        nrm[i + 3] = math.sqrt(a3)
+        i += 4
+    while i < hi:
+        nrm[i] = row_norm(X, i)
+        i += 1
+
+
 @njit(cache=True, error_model="numpy")
 def grad_workspace(W, V):
     """Per-run workspace for (:func:`grad_into`), with the teacher part filled in.
@@ -78,35 +176,32 @@ def grad_workspace(W, V):
     Returns (X (N, d) raw rows [W; V], XT (d, N) unit rows transposed,
     nrm (N,) row norms, C (K, N) cosines, S (K, N) sines, T (K, N) angles,
     Cm (K, N) coefficients), N = K + M. The student part is refreshed by
-    (:func:`grad_into`) from X[:K], which holds the current iterate.
+    (:func:`grad_into`) from X[:K], which holds the current iterate. All seven
+    are C-contiguous views of one allocation (one malloc per run, not seven).
     """
     K, d = W.shape
     M = V.shape[0]
     N = K + M
-    X = np.empty((N, d))
-    XT = np.empty((d, N))
-    nrm = np.empty(N)
+    KN = K * N
+    buf = np.empty(2 * N * d + N + 4 * KN)
+    X = buf[:N * d].reshape((N, d))
+    o = N * d
+    XT = buf[o:o + N * d].reshape((d, N))
+    o += N * d
+    nrm = buf[o:o + N]
+    o += N
+    C = buf[o:o + KN].reshape((K, N))
+    S = buf[o + KN:o + 2 * KN].reshape((K, N))
+    T = buf[o + 2 * KN:o + 3 * KN].reshape((K, N))
+    Cm = buf[o + 3 * KN:o + 4 * KN].reshape((K, N))
     for n in range(N):
         for t in range(d):
             X[n, t] = W[n, t] if n < K else V[n - K, t]
-    for m in range(M):
-        nrm[K + m] = row_norm(V, m)
-        for t in range(d):
-            XT[t, K + m] = V[m, t] / nrm[K + m]
-    C = np.empty((K, N))
-    S = np.empty((K, N))
-    T = np.empty((K, N))
-    Cm = np.empty((K, N))
+    _row_norms_into(X, K, N, nrm)
+    for t in range(d):  # along XT's rows: contiguous stores, the division vectorizes
+        for n in range(K, N):
+            XT[t, n] = X[n, t] / nrm[n]
     return X, XT, nrm, C, S, T, Cm
-
-
-@njit(cache=True, error_model="numpy")
-def _product(A, B, out, big):
-    """out = A @ B: BLAS when ``big``, else the ordered loops of :func:`matmul_into`."""
-    if big:
-        out[:, :] = np.dot(np.ascontiguousarray(A), B)
-    else:
-        matmul_into(A, B, out)
 
 
 @njit(cache=True, error_model="numpy")
@@ -117,62 +212,154 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
     of W and C, S, T (K, N) the cos/sin/angle of each student row with [W; V]
     (S[j, j] = 0), the layout :func:`.loss.loss_from_angles` reads. A zero row
     gets zero gradient and contributes nothing to the others. Above _BLAS_FLOPS
-    the Gram product and the assembly call BLAS.
+    the Gram product and the assembly call BLAS (into the workspace, no temporaries).
+
+    Every entry is computed by the same operations in the same order as the
+    straightforward version kept in tests/_grad_reference.py (so the results are
+    bit for bit those); the speed comes from the loop structure: one branch-free
+    vectorized pass over the whole K × N block that also yields the coefficients
+    and counts the nearly parallel pairs (rows without any skip the scalar
+    fix-up), the radial sums interleaved over rows (no serial add chain), the
+    Gram product streamed from the unit rows, and no views, calls or allocations
+    inside the step.
     """
     N, d = X.shape
+    pi = math.pi
+    big = K * N * d >= _BLAS_FLOPS
+    # unit student rows, row-major in G (for the Gram product) and as columns of XT
+    _row_norms_into(X, 0, K, nrm)
     for j in range(K):
-        a = row_norm(X, j)
-        nrm[j] = a
+        a = nrm[j]
         inv = 1.0 / a if a > 0.0 else 0.0
         for t in range(d):
-            XT[t, j] = X[j, t] * inv
-    # cosines of every (student, partner) pair: C = E_W [E_W; E_V]ᵀ
-    big = K * N * d >= _BLAS_FLOPS
-    _product(XT[:, :K].T, XT, C, big)
-    # sines and angles, branch-free (vectorized)
+            G[j, t] = X[j, t] * inv
+    # transposed into the columns of XT (strided reads are cheaper than strided writes)
+    for t in range(d):
+        for j in range(K):
+            XT[t, j] = G[j, t]
+    # cosines of every (student, partner) pair: C = E_W [E_W; E_V]ᵀ, each summed over t in order
+    if big:
+        np.dot(G, XT, C)
+    elif N < _SHORT_ROWS:
+        _product_short_rows(G, XT, C)
+    else:
+        for j in range(K):
+            for n in range(N):
+                C[j, n] = 0.0
+            for t in range(d):
+                x = G[j, t]
+                for n in range(N):
+                    C[j, n] += x * XT[t, n]
+    # one branch-free vectorized pass over the whole K × N block (contiguous, so no
+    # per-row remainder loops): clamp, sine, angle; count the pairs with |c| > 0.9
+    KN = K * N
+    Cf = C.reshape(KN)
+    Sf = S.reshape(KN)
+    Tf = T.reshape(KN)
+    n_near = 0
+    for i in range(KN):
+        c = Cf[i]
+        c = c if c < 1.0 else 1.0
+        c = c if c > -1.0 else -1.0
+        Cf[i] = c
+        u = 1.0 - c * c
+        Sf[i] = math.sqrt(u if u > 0.0 else 0.0)
+        Tf[i] = acos_fast(c)
+        n_near += 1 if abs(c) > _NEAR_PARALLEL else 0
     for j in range(K):
-        for n in range(N):
-            c = C[j, n]
-            c = c if c < 1.0 else 1.0
-            c = c if c > -1.0 else -1.0
-            C[j, n] = c
-            u = 1.0 - c * c
-            S[j, n] = math.sqrt(u if u > 0.0 else 0.0)
-            T[j, n] = acos_fast(c)
-    # nearly parallel pairs: recompute as the geometry does; student pairs once, mirrored
+        # the diagonal pair is the row with itself: not a pair to fix
+        n_near -= 1 if abs(C[j, j]) > _NEAR_PARALLEL else 0
+        for n in range(K):
+            Cm[j, n] = pi - T[j, n]
+        for n in range(K, N):
+            Cm[j, n] = T[j, n] - pi
+    # nearly parallel pairs (at every step near a minimum, where rows meet teacher rows):
+    # recompute as the geometry does, sin θ = |e_n − c e_j| and θ = asin(sin θ) or
+    # π − asin(sin θ), inline, from the unit rows in G (students, contiguous) and XT
+    # (teachers); bit for bit :func:`_fix_near_parallel`. Student pairs once, mirrored.
+    if n_near > 0:
+        for j in range(K):
+            for n in range(j + 1, N):
+                c = C[j, n]
+                if abs(c) > _NEAR_PARALLEL:
+                    acc = 0.0
+                    if n < K:
+                        for t in range(d):
+                            q = G[n, t] - c * G[j, t]
+                            acc += q * q
+                    else:
+                        for t in range(d):
+                            q = XT[t, n] - c * G[j, t]
+                            acc += q * q
+                    sn = math.sqrt(acc)
+                    th = asin_small(sn)
+                    th = th if c > 0.0 else pi - th
+                    S[j, n] = sn
+                    T[j, n] = th
+                    if n < K:
+                        Cm[j, n] = pi - th
+                        S[n, j] = sn
+                        T[n, j] = th
+                        Cm[n, j] = pi - th
+                    else:
+                        Cm[j, n] = th - pi
+    # radial sums Σ_{k≠j} |w_k| s_jk − Σ_m |v_m| s_jm, each in n order, four rows at a time
+    # (they go through S[j, j], which no coefficient reads again; the row itself adds +0)
     for j in range(K):
-        for n in range(N):
-            if n < K and n <= j:
-                continue
-            c = C[j, n]
-            if abs(c) > _NEAR_PARALLEL:
-                s, th = _fix_near_parallel(XT, j, n, c)
-                S[j, n] = s
-                T[j, n] = th
-                if n < K:
-                    S[n, j] = s
-                    T[n, j] = th
-    # coefficients: G_j = [Σ_n Cm_jn x_n + (Σ_{k≠j} |w_k| s_jk − Σ_m |v_m| s_jm) e_j] / 2π
-    for j in range(K):
-        S[j, j] = 0.0  # the row itself: coefficient π, no radial term
-        rad = 0.0
-        for n in range(N):
-            if n < K:
-                Cm[j, n] = math.pi - T[j, n]
-                rad += nrm[n] * S[j, n]
-            else:
-                Cm[j, n] = T[j, n] - math.pi
-                rad -= nrm[n] * S[j, n]
-        Cm[j, j] = math.pi
-        # the radial term goes through S[j, j], which no coefficient reads again
-        S[j, j] = rad
-    _product(Cm, X, G, big)
+        S[j, j] = 0.0
+        Cm[j, j] = pi  # the row itself: coefficient π, no radial term
+    j0 = 0
+    while j0 + 4 <= K:
+        r0 = 0.0
+        r1 = 0.0
+        r2 = 0.0
+        r3 = 0.0
+        for n in range(K):
+            b = nrm[n]
+            r0 += b * S[j0, n]
+            r1 += b * S[j0 + 1, n]
+            r2 += b * S[j0 + 2, n]
+            r3 += b * S[j0 + 3, n]
+        for n in range(K, N):
+            b = nrm[n]
+            r0 -= b * S[j0, n]
+            r1 -= b * S[j0 + 1, n]
+            r2 -= b * S[j0 + 2, n]
+            r3 -= b * S[j0 + 3, n]
+        S[j0, j0] = r0
+        S[j0 + 1, j0 + 1] = r1
+        S[j0 + 2, j0 + 2] = r2
+        S[j0 + 3, j0 + 3] = r3
+        j0 += 4
+    for j in range(j0, K):
+        r = 0.0
+        for n in range(K):
+            r += nrm[n] * S[j, n]
+        for n in range(K, N):
+            r -= nrm[n] * S[j, n]
+        S[j, j] = r
+    # G_j = [Σ_n Cm_jn x_n + rad_j e_j] / 2π
+    if big:
+        np.dot(Cm, X, G)
+    elif d < _SHORT_ROWS:
+        _product_short_rows(Cm, X, G)
+    else:
+        for j in range(K):
+            for t in range(d):
+                G[j, t] = 0.0
+            for n in range(N):
+                x = Cm[j, n]
+                for t in range(d):
+                    G[j, t] += x * X[n, t]
     for j in range(K):
         rad = S[j, j]
         S[j, j] = 0.0
-        if nrm[j] > 0.0:
+        a = nrm[j]
+        if a > 0.0:
+            inv = 1.0 / a
             for t in range(d):
-                G[j, t] = (G[j, t] + rad * XT[t, j]) / TWO_PI
+                # X[j, t] * inv is XT[t, j] bit for bit, read along the row so the loop vectorizes
+                G[j, t] = (G[j, t] + rad * (X[j, t] * inv)) / TWO_PI
         else:
             for t in range(d):
                 G[j, t] = 0.0  # relu'(0) = 0: a dead row receives no gradient
