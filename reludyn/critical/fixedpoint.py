@@ -1,0 +1,446 @@
+"""Fixed-point subspaces Fix(H) of diagonal isotropy groups and J restricted to them.
+
+Setting: orthonormal teacher V = I_K, d = K, so J is invariant under
+W ↦ P_π W P_ρᵀ for (π, ρ) ∈ S_K × S_K.  For a block structure p = (p_1, …, p_r),
+Σ p_a = K, the diagonal subgroup H = Δ(S_{p_1} × … × S_{p_r}) permutes rows and
+columns of block a by the same permutation.  Rows and columns are ordered block
+by block.  W ∈ Fix(H) iff it is constant on the orbits of H on index pairs (i, j):
+
+  * α_a  on the diagonal entries of block a (i = j ∈ a),
+  * β_aa on the off-diagonal entries of block a (only when p_a ≥ 2),
+  * β_ab on the whole (row-block a, column-block b) rectangle, a ≠ b,
+
+so dim Fix(H) = r + r² − #{a : p_a = 1}: 5 for (K−1, 1), 2 for (K).  The
+parameter vector θ lists α_1..α_r, then the β_ab in row-major (a, b) order.
+
+Reduced loss.  With κ(u, v) written through A = |u|², B = |v|², C = u·v,
+
+    κ = (S + (π − θ) C) / (2π),  S = √(AB − C²),  θ = atan2(S, C),
+
+J = ½ Σ_jk κ(w_j, w_k) − Σ_jm κ(w_j, e_m) + const.  Rows of one block are
+permutations of each other, so every (student, student) and (student, teacher)
+pair belongs to one of O(r²) *pair types*, and A, B, C of a type are quadratic
+(resp. linear) forms in θ whose coefficients count columns of each block.
+J(θ) = const + Σ_types mult · F(A(θ), B(θ), C(θ)), with F's first and second
+partial derivatives in closed form (below), so the cost grows with r, not K.
+
+Metric: ``reduced_grad`` is the plain derivative ∂J/∂θ = Bᵀ∇J(W(θ)) where B
+(K², dim) is the 0/1 embedding matrix (``embedding_matrix``); likewise
+``reduced_hessian`` = Bᵀ ∇²J B.  Because ∇J(W) ∈ Fix(H) for W ∈ Fix(H)
+(equivariance), ∇J(W) = B (BᵀB)⁻¹ ∂J/∂θ: the full gradient is recovered
+exactly and a zero of the reduced gradient is a critical point of J
+(principle of symmetric criticality).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+TWO_PI = 2.0 * math.pi
+
+_TOKEN = re.compile(r"^\s*(?:(\d+)|[Kk]\s*(?:([+-])\s*(\d+))?)\s*$")
+
+
+def parse_blocks(text: str, K: int | None = None) -> tuple[int, ...]:
+    """Block sizes from a string such as ``"K-1,1"``, ``"K"``, ``"3,2,1"`` (K substituted).
+
+    Also accepts the notation ``"Δ(S_5×S_1)"`` / ``"S_5xS_1"``.  Raises ValueError
+    naming the problem when the string does not parse, a size is < 1, or the sizes
+    do not add up to K (when K is given).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"isotropy must be a string like 'K-1,1', got {type(text).__name__}")
+    s = text.strip()
+    m = re.fullmatch(r"(?:Δ|D|Delta)?\s*\(?\s*(S_?\{?[^()]*)\)?", s)
+    if m and "S" in s:
+        parts = re.split(r"[×x*]", m.group(1))
+        s = ",".join(re.sub(r"^S_?\{?|\}$", "", p.strip()) for p in parts)
+    tokens = [t for t in s.split(",")]
+    if not s or any(not t.strip() for t in tokens):
+        raise ValueError(f"cannot parse isotropy {text!r}: expected block sizes like 'K-1,1' or '3,2,1'")
+    sizes = []
+    for t in tokens:
+        mt = _TOKEN.match(t)
+        if not mt:
+            raise ValueError(f"cannot parse isotropy {text!r}: bad block size {t.strip()!r} "
+                             "(use integers, 'K' or 'K-<n>')")
+        if mt.group(1) is not None:
+            sizes.append(int(mt.group(1)))
+        else:
+            if K is None:
+                raise ValueError(f"isotropy {text!r} mentions K but no K was given")
+            off = int(mt.group(3) or 0)
+            sizes.append(K + off if mt.group(2) == "+" else K - off)
+    if any(p < 1 for p in sizes):
+        raise ValueError(f"isotropy {text!r} gives a block size < 1 at K = {K}: {tuple(sizes)}")
+    if K is not None and sum(sizes) != K:
+        raise ValueError(f"isotropy {text!r}: block sizes {tuple(sizes)} add up to {sum(sizes)}, not K = {K}")
+    return tuple(sizes)
+
+
+def blocks_label(blocks) -> str:
+    """Standard notation Δ(S_{p1}×…×S_{pr})."""
+    return "Δ(" + "×".join(f"S_{p}" for p in blocks) + ")"
+
+
+# ---------------------------------------------------------------- κ(A, B, C)
+def _kappa_derivs(A, B, C, order=2):
+    """F = κ as a function of A = |u|², B = |v|², C = u·v, and its partial derivatives.
+
+    F_A = S/(4πA), F_B = S/(4πB), F_C = (π − θ)/(2π);
+    F_AA = (2C² − AB)/(8πSA²), F_BB = (2C² − AB)/(8πSB²), F_AB = 1/(8πS),
+    F_CC = 1/(2πS), F_AC = −C/(4πAS), F_BC = −C/(4πBS)   (S = √(AB − C²)).
+    Arrays broadcast.  Returns (F, grad (…, 3), hess (…, 3, 3)).
+    """
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    C = np.asarray(C, dtype=np.float64)
+    S = np.sqrt(np.maximum(A * B - C * C, 0.0))
+    th = np.arctan2(S, C)
+    F = (S + (math.pi - th) * C) / TWO_PI
+    g = np.stack([S / (2 * TWO_PI * A), S / (2 * TWO_PI * B), (math.pi - th) / TWO_PI], axis=-1)
+    if order < 2:
+        return F, g, None
+    Ss = np.maximum(S, 1e-300)
+    t = 2 * C * C - A * B
+    h = np.empty(A.shape + (3, 3))
+    h[..., 0, 0] = t / (4 * TWO_PI * Ss * A * A)
+    h[..., 1, 1] = t / (4 * TWO_PI * Ss * B * B)
+    h[..., 0, 1] = h[..., 1, 0] = 1.0 / (4 * TWO_PI * Ss)
+    h[..., 2, 2] = 1.0 / (TWO_PI * Ss)
+    h[..., 0, 2] = h[..., 2, 0] = -C / (2 * TWO_PI * A * Ss)
+    h[..., 1, 2] = h[..., 2, 1] = -C / (2 * TWO_PI * B * Ss)
+    return F, g, h
+
+
+@dataclass(frozen=True)
+class BlockStructure:
+    """Fix(Δ(S_{p1}×…×S_{pr})) in R^{K×K} for V = I_K, d = K.  ``blocks``: (p_1, …, p_r)."""
+
+    blocks: tuple[int, ...]
+
+    def __post_init__(self):
+        b = tuple(int(p) for p in self.blocks)
+        if not b or any(p < 1 for p in b):
+            raise ValueError(f"blocks must be positive integers, got {self.blocks!r}")
+        object.__setattr__(self, "blocks", b)
+
+    @classmethod
+    def parse(cls, text: str, K: int) -> "BlockStructure":
+        return cls(parse_blocks(text, K))
+
+    @property
+    def K(self) -> int:
+        return sum(self.blocks)
+
+    @property
+    def r(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def label(self) -> str:
+        return blocks_label(self.blocks)
+
+    @cached_property
+    def offsets(self) -> tuple[int, ...]:
+        return tuple(int(x) for x in np.concatenate([[0], np.cumsum(self.blocks)[:-1]]))
+
+    @cached_property
+    def params(self) -> tuple:
+        """Parameter names: ("a", a) for α_a, ("b", a, b) for β_ab."""
+        out = [("a", a) for a in range(self.r)]
+        for a in range(self.r):
+            for b in range(self.r):
+                if a != b or self.blocks[a] >= 2:
+                    out.append(("b", a, b))
+        return tuple(out)
+
+    @property
+    def dim(self) -> int:
+        return len(self.params)
+
+    @cached_property
+    def _index(self) -> dict:
+        return {p: i for i, p in enumerate(self.params)}
+
+    def alpha(self, a: int) -> int:
+        return self._index[("a", a)]
+
+    def beta(self, a: int, b: int) -> int | None:
+        return self._index.get(("b", a, b))
+
+    @cached_property
+    def block_of(self) -> np.ndarray:
+        return np.repeat(np.arange(self.r), self.blocks)
+
+    @cached_property
+    def orbit_sizes(self) -> np.ndarray:
+        """Number of entries of W carrying each parameter (the diagonal of BᵀB)."""
+        p = self.blocks
+        out = np.empty(self.dim)
+        for i, name in enumerate(self.params):
+            if name[0] == "a":
+                out[i] = p[name[1]]
+            else:
+                a, b = name[1], name[2]
+                out[i] = p[a] * (p[a] - 1) if a == b else p[a] * p[b]
+        return out
+
+    # ------------------------------------------------------- embedding
+    @cached_property
+    def index_matrix(self) -> np.ndarray:
+        """(K, K) integer array: the parameter carried by each entry of W."""
+        bl = self.block_of
+        idx = np.empty((self.K, self.K), dtype=np.int64)
+        for a in range(self.r):
+            for b in range(self.r):
+                if a != b or self.blocks[a] >= 2:
+                    idx[np.ix_(bl == a, bl == b)] = self.beta(a, b)
+        for i in range(self.K):
+            idx[i, i] = self.alpha(bl[i])
+        return idx
+
+    def embed(self, theta) -> np.ndarray:
+        """W (K, K) from θ (dim,)."""
+        theta = self._theta(theta)
+        return theta[self.index_matrix]
+
+    def restrict(self, W) -> np.ndarray:
+        """θ of the orthogonal projection of W (K, K) onto Fix(H) (orbit means)."""
+        W = np.asarray(W, dtype=np.float64)
+        if W.shape != (self.K, self.K):
+            raise ValueError(f"W must have shape {(self.K, self.K)}, got {W.shape}")
+        return np.bincount(self.index_matrix.ravel(), W.ravel(), self.dim) / self.orbit_sizes
+
+    def embedding_matrix(self) -> np.ndarray:
+        """B (K², dim): vec(W) = B θ (row-major vec)."""
+        B = np.zeros((self.K * self.K, self.dim))
+        B[np.arange(self.K * self.K), self.index_matrix.ravel()] = 1.0
+        return B
+
+    def distance_to_fix(self, W) -> float:
+        W = np.asarray(W, dtype=np.float64)
+        return float(np.max(np.abs(W - self.embed(self.restrict(W)))))
+
+    def _theta(self, theta) -> np.ndarray:
+        t = np.asarray(theta, dtype=np.float64)
+        if t.shape != (self.dim,):
+            raise ValueError(f"theta must have shape ({self.dim},) for {self.label}, got {t.shape}")
+        return t
+
+    # ------------------------------------------------------- pair types
+    def _row_entry(self, a: int, col_block: int, own: bool) -> int:
+        return self.alpha(a) if own else self.beta(a, col_block)
+
+    @cached_property
+    def _types(self):
+        """Stacked quadratic forms of the pair types.
+
+        Returns (mult (T,), QA, QB, QC (T, P, P), lC (T, P), cB (T,), teacher (T,) bool):
+        A = θᵀQAθ, B = θᵀQBθ + cB, C = θᵀQCθ + lC·θ.
+        """
+        p, r, P = self.blocks, self.r, self.dim
+        rowQ = []
+        for a in range(r):
+            Q = np.zeros((P, P))
+            ia = self.alpha(a)
+            Q[ia, ia] += 1.0
+            for c in range(r):
+                n = p[c] - (c == a)
+                if n:
+                    ib = self.beta(a, c)
+                    Q[ib, ib] += n
+            rowQ.append(Q)
+        mult, QA, QB, QC, lC, cB, teach = [], [], [], [], [], [], []
+        Z = np.zeros((P, P))
+        z = np.zeros(P)
+        # student-student pairs j ≠ k (ordered; J carries ½)
+        for a in range(r):
+            for b in range(r):
+                m = p[a] * (p[b] - (a == b))
+                if m == 0:
+                    continue
+                Q = np.zeros((P, P))
+                # column j (row j's own) and column k (row k's own)
+                i1, k1 = self.alpha(a), self.beta(b, a)
+                Q[i1, k1] += 1.0
+                i2, k2 = self.beta(a, b), self.alpha(b)
+                Q[i2, k2] += 1.0
+                for c in range(r):
+                    n = p[c] - (c == a) - (c == b)
+                    if n:
+                        Q[self.beta(a, c), self.beta(b, c)] += n
+                Q = 0.5 * (Q + Q.T)
+                mult.append(0.5 * m); QA.append(rowQ[a]); QB.append(rowQ[b]); QC.append(Q)
+                lC.append(z); cB.append(0.0); teach.append(False)
+        # student-teacher pairs: −κ(w_j, e_m), C = W[j, m]
+        for a in range(r):
+            for b in range(r):
+                for own in ((True, False) if a == b else (False,)):
+                    if own:
+                        m = p[a]
+                    else:
+                        m = p[a] * (p[b] - (a == b))
+                    if m == 0:
+                        continue
+                    l = np.zeros(P)
+                    l[self._row_entry(a, b, own)] = 1.0
+                    mult.append(-float(m)); QA.append(rowQ[a]); QB.append(Z); QC.append(Z)
+                    lC.append(l); cB.append(1.0); teach.append(True)
+        self_terms = np.zeros((P, P))
+        for a in range(r):
+            self_terms += 0.25 * p[a] * rowQ[a]   # ½ Σ_j κ(w_j, w_j) = ¼ Σ |w_j|²
+        return (np.array(mult), np.array(QA), np.array(QB), np.array(QC), np.array(lC),
+                np.array(cB), np.array(teach), self_terms)
+
+    @property
+    def teacher_energy(self) -> float:
+        K = self.K
+        return 0.5 * (0.5 * K + K * (K - 1) / TWO_PI)
+
+    # ------------------------------------------------------- J restricted
+    def _eval(self, theta, order):
+        t = self._theta(theta)
+        mult, QA, QB, QC, lC, cB, teach, self_terms = self._types
+        A = np.einsum("p,tpq,q->t", t, QA, t)
+        B = np.einsum("p,tpq,q->t", t, QB, t) + cB
+        C = np.einsum("p,tpq,q->t", t, QC, t) + lC @ t
+        F, g, h = _kappa_derivs(A, B, C, order)
+        val = float(mult @ F + t @ self_terms @ t + self.teacher_energy)
+        if order == 0:
+            return val, None, None
+        dA = 2 * np.einsum("tpq,q->tp", QA, t)
+        dB = 2 * np.einsum("tpq,q->tp", QB, t)
+        dC = 2 * np.einsum("tpq,q->tp", QC, t) + lC
+        D = np.stack([dA, dB, dC], axis=1)                  # (T, 3, P)
+        grad = np.einsum("t,ti,tip->p", mult, g, D) + 2 * self_terms @ t
+        if order == 1:
+            return val, grad, None
+        hess = np.einsum("t,tij,tip,tjq->pq", mult, h, D, D)
+        hess += 2 * (np.einsum("t,tpq->pq", mult * g[:, 0], QA)
+                     + np.einsum("t,tpq->pq", mult * g[:, 1], QB)
+                     + np.einsum("t,tpq->pq", mult * g[:, 2], QC))
+        hess += 2 * self_terms
+        return val, grad, 0.5 * (hess + hess.T)
+
+    def reduced_loss(self, theta) -> float:
+        """J(W(θ)) in O(r²·dim²) operations."""
+        return self._eval(theta, 0)[0]
+
+    def reduced_grad(self, theta) -> np.ndarray:
+        """∂J/∂θ = Bᵀ∇J(W(θ)) (dim,)."""
+        return self._eval(theta, 1)[1]
+
+    def reduced_loss_grad(self, theta):
+        v, g, _ = self._eval(theta, 1)
+        return v, g
+
+    def reduced_hessian(self, theta) -> np.ndarray:
+        """∂²J/∂θ² = Bᵀ∇²J(W(θ))B (dim, dim)."""
+        return self._eval(theta, 2)[2]
+
+    def full_grad(self, theta) -> np.ndarray:
+        """∇J(W(θ)) (K, K) from the reduced gradient: B (BᵀB)⁻¹ ∂J/∂θ."""
+        g = self.reduced_grad(theta) / self.orbit_sizes
+        return g[self.index_matrix]
+
+
+# ------------------------------------------------------------ root finding
+@dataclass(frozen=True)
+class ReducedSolveSettings:
+    """Newton on ∂J/∂θ = 0: ``tol`` on max|∂J/∂θ / orbit size| (= max-entry of ∇J)."""
+
+    tol: float = 1e-12
+    max_iter: int = 100
+
+
+@dataclass
+class ReducedResult:
+    theta: np.ndarray
+    loss: float
+    grad_norm: float      # max |∇J| entry of the embedded point
+    iterations: int
+    success: bool
+
+
+def solve_reduced(structure: BlockStructure, theta0, settings: ReducedSolveSettings = ReducedSolveSettings()
+                  ) -> ReducedResult:
+    """Damped Newton for a critical point of J on Fix(H), from θ0 (dim,).
+
+    The step solves H_red δ = −g (least squares when singular); a backtracking
+    search on ‖g/orbit‖ accepts it, else a Levenberg–Marquardt step is tried.
+    Critical points of any index are found (this is root finding, not descent).
+    """
+    t = structure._theta(theta0).copy()
+    w = structure.orbit_sizes
+
+    def gnorm(x):
+        g = structure.reduced_grad(x)
+        return float(np.max(np.abs(g / w))), g
+
+    gn, g = gnorm(t)
+    it = 0
+    while it < settings.max_iter and gn > settings.tol and np.all(np.isfinite(t)):
+        it += 1
+        H = structure.reduced_hessian(t)
+        try:
+            step = np.linalg.solve(H, -g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, -g, rcond=None)[0]
+        accepted = False
+        for lam in (0.0, 1e-8, 1e-6, 1e-4, 1e-2, 1.0):
+            if lam:
+                HtH = H.T @ H
+                step = np.linalg.solve(HtH + lam * np.trace(HtH) / len(t) * np.eye(len(t)), -H.T @ g)
+            for f in (1.0, 0.5, 0.25, 0.1):
+                x = t + f * step
+                if np.any(np.sum(structure.embed(x) ** 2, axis=1) <= 1e-24):
+                    continue
+                try:
+                    gx, g2 = gnorm(x)
+                except FloatingPointError:
+                    continue
+                if np.isfinite(gx) and gx < gn:
+                    t, gn, g, accepted = x, gx, g2, True
+                    break
+            if accepted:
+                break
+        if not accepted:
+            break
+    return ReducedResult(theta=t, loss=structure.reduced_loss(t) if np.all(np.isfinite(t)) else np.nan,
+                         grad_norm=gn, iterations=it, success=bool(gn <= settings.tol))
+
+
+def fixed_point_seeds(structure: BlockStructure, n: int, seed: int, scale: float = 1.0) -> np.ndarray:
+    """(n, dim) starting parameters: diagonal entries ~ ±U(0, 1.2), off-diagonal ~ N(0, 1/K) (scaled)."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 13, structure.dim]))
+    th = rng.normal(0.0, 1.0 / math.sqrt(structure.K), size=(n, structure.dim))
+    for a in range(structure.r):
+        th[:, structure.alpha(a)] = rng.uniform(-1.2, 1.2, size=n)
+    return scale * th
+
+
+def find_reduced_critical_points(structure: BlockStructure, n_starts: int = 64, seed: int = 0,
+                                 settings: ReducedSolveSettings = ReducedSolveSettings(),
+                                 dedup_tol: float = 1e-7) -> list[ReducedResult]:
+    """Critical points of J on Fix(H) from ``n_starts`` seeded starts, deduplicated, sorted by loss.
+
+    Two parameter vectors are the same point when their embedded W agree within
+    ``dedup_tol`` (max entry); coincident rows are not merged here.
+    """
+    found: list[ReducedResult] = []
+    for th0 in fixed_point_seeds(structure, n_starts, seed):
+        with np.errstate(all="ignore"):
+            res = solve_reduced(structure, th0, settings)
+        if not res.success:
+            continue
+        if any(np.max(np.abs(res.theta - f.theta)) <= dedup_tol * max(1.0, np.max(np.abs(f.theta)))
+               for f in found):
+            continue
+        found.append(res)
+    found.sort(key=lambda r: r.loss)
+    return found
