@@ -88,6 +88,8 @@ def register(subparsers) -> None:
     o.add_argument("--fresh", action="store_true",
                    help="ignore an existing OUTPUT instead of resuming from it")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
+    o.add_argument("--isotropy", action="store_true",
+                   help="group the printed table by isotropy group (largest first)")
     p.set_defaults(func=run)
 
 
@@ -131,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     prov = cat.provenance
     print(f"{problem!r}: {len(cat)} critical points from {prov['n_seed_points']} seed points "
           f"({prov['accepted']} accepted, {prov['rejected']} rejected) in {wall:.1f} s")
-    print(cat.table())
+    print(cat.table(by_isotropy=args.isotropy))
     kinds = ", ".join(f"{k}: {v}" for k, v in sorted(cat.kinds().items()))
     print(f"\n{kinds}\nwrote {out} and {csv_path}")
     return 0
