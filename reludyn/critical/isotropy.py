@@ -267,7 +267,7 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
         parts += [f"S_{len(R)}(rows)" for R in row_only if len(R) >= 2]
         parts += [f"S_{len(Cc)}(columns)" for Cc in col_only if len(Cc) >= 2]
         label = " × ".join(parts) if parts else "trivial"
-        pairing = sorted([(list(map(int, R)), list(map(int, Cc))) for R, Cc in pairs],
+        pairing = sorted([[list(map(int, R)), list(map(int, Cc))] for R, Cc in pairs],
                          key=lambda rc_: (-len(rc_[0]), rc_[0]))
         return Isotropy(label=label, order=order,
                         blocks=blocks if not row_only and not col_only else None,
