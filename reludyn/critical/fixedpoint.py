@@ -204,6 +204,38 @@ class BlockStructure:
             idx[i, i] = self.alpha(bl[i])
         return idx
 
+    def entry_param(self, i: int, j: int) -> int:
+        """The parameter carried by entry (i, j) of W, in O(log r)."""
+        a = int(np.searchsorted(self.offsets, i, side="right") - 1)
+        b = int(np.searchsorted(self.offsets, j, side="right") - 1)
+        return self.alpha(a) if i == j else self.beta(a, b)
+
+    def representative_entries(self) -> list[tuple[int, int]]:
+        """One entry (i, j) of W per parameter, in parameter order."""
+        off = self.offsets
+        out = []
+        for name in self.params:
+            if name[0] == "a":
+                out.append((off[name[1]], off[name[1]]))
+            else:
+                a, b = name[1], name[2]
+                out.append((off[a], off[b] + 1) if a == b else (off[a], off[b]))
+        return out
+
+    def row_norms_sq(self, theta) -> np.ndarray:
+        """|w_i|² for a row of each block (r,)."""
+        t = self._theta(theta)
+        p = self.blocks
+        out = np.empty(self.r)
+        for a in range(self.r):
+            acc = t[self.alpha(a)] ** 2
+            for c in range(self.r):
+                n = p[c] - (c == a)
+                if n:
+                    acc += n * t[self.beta(a, c)] ** 2
+            out[a] = acc
+        return out
+
     def embed(self, theta) -> np.ndarray:
         """W (K, K) from θ (dim,)."""
         theta = self._theta(theta)
@@ -398,7 +430,7 @@ def solve_reduced(structure: BlockStructure, theta0, settings: ReducedSolveSetti
                 step = np.linalg.solve(HtH + lam * np.trace(HtH) / len(t) * np.eye(len(t)), -H.T @ g)
             for f in (1.0, 0.5, 0.25, 0.1):
                 x = t + f * step
-                if np.any(np.sum(structure.embed(x) ** 2, axis=1) <= 1e-24):
+                if np.any(structure.row_norms_sq(x) <= 1e-24):
                     continue
                 try:
                     gx, g2 = gnorm(x)

@@ -110,84 +110,128 @@ class IsotypicBlock:
         return len(self.eigenvalues)
 
 
-def _components(st: BlockStructure):
-    """(label, irrep dim, list of (K, K) copy vectors, probe rows) for every non-trivial component."""
-    K, p, off = st.K, st.blocks, st.offsets
-    bl = st.block_of
-    out = []
+def _component_specs(st: BlockStructure):
+    """(label, irrep dim, split, copy functions) for every non-trivial isotypic component.
 
-    def idx(a):
-        return np.arange(off[a], off[a] + p[a])
+    ``split``: {block: n} — the first n indices of that block become singletons
+    (the indices the highest-weight vectors single out); each copy function maps
+    index arrays (I, J) to the entries of one copy vector φ(x).
+    """
+    p, off = st.blocks, st.offsets
+    bl_off = np.asarray(off)
 
-    probe_rows = sorted({int(off[a] + i) for a in range(st.r) for i in range(min(p[a], 3))})
+    def blk(I):
+        return np.searchsorted(bl_off, I, side="right") - 1
+
+    def e(idx):
+        return lambda I: (np.asarray(I) == idx).astype(np.float64)
+
+    specs = []
     for a in range(st.r):
         if p[a] < 2:
             continue
-        a0, a1 = off[a], off[a] + 1
-        xa = np.zeros(K)
-        xa[a0], xa[a1] = 1.0, -1.0
-        ina = bl == a
-        vecs = []
-        v = np.zeros((K, K)); v[a0, a0], v[a1, a1] = 1.0, -1.0
-        vecs.append(v)
-        offd = np.outer(ina, ina) & ~np.eye(K, dtype=bool)
-        vecs.append(np.where(offd, xa[:, None], 0.0))            # row-indexed
+        a0 = off[a]
+
+        def x(I, a0=a0):
+            return e(a0)(I) - e(a0 + 1)(I)
+
+        def inb(I, c):
+            return (blk(I) == c).astype(np.float64)
+
+        fns = [lambda I, J, a=a, x=x: (I == J) * inb(I, a) * x(I),
+               lambda I, J, a=a, x=x: (I != J) * inb(I, a) * inb(J, a) * x(I)]
         if p[a] >= 3:
-            vecs.append(np.where(offd, xa[None, :], 0.0))        # column-indexed
+            fns.append(lambda I, J, a=a, x=x: (I != J) * inb(I, a) * inb(J, a) * x(J))
         for b in range(st.r):
-            if b == a:
-                continue
-            inb = bl == b
-            vecs.append(np.where(np.outer(ina, inb), xa[:, None], 0.0))
-            vecs.append(np.where(np.outer(inb, ina), xa[None, :], 0.0))
-        out.append((f"std_{a + 1}", p[a] - 1, vecs, probe_rows))
+            if b != a:
+                fns.append(lambda I, J, a=a, b=b, x=x: inb(I, a) * inb(J, b) * x(I))
+                fns.append(lambda I, J, a=a, b=b, x=x: inb(I, b) * inb(J, a) * x(J))
+        specs.append((f"std_{a + 1}", p[a] - 1, {a: 2}, fns))
         for b in range(a + 1, st.r):
             if p[b] < 2:
                 continue
-            yb = np.zeros(K)
-            yb[off[b]], yb[off[b] + 1] = 1.0, -1.0
-            u1 = np.outer(xa, yb)
-            out.append((f"std_{a + 1}⊠std_{b + 1}", (p[a] - 1) * (p[b] - 1), [u1, u1.T.copy()],
-                        probe_rows))
-        ia = idx(a)
+            b0 = off[b]
+
+            def y(I, b0=b0):
+                return e(b0)(I) - e(b0 + 1)(I)
+
+            specs.append((f"std_{a + 1}⊠std_{b + 1}", (p[a] - 1) * (p[b] - 1), {a: 2, b: 2},
+                          [lambda I, J, x=x, y=y: x(I) * y(J),
+                           lambda I, J, x=x, y=y: y(I) * x(J)]))
         if p[a] >= 4:
-            x = np.zeros(K); x[ia[0]], x[ia[1]] = 1.0, -1.0
-            y = np.zeros(K); y[ia[2]], y[ia[3]] = 1.0, -1.0
-            out.append((f"[{p[a] - 2},2]_{a + 1}", p[a] * (p[a] - 3) // 2,
-                        [np.outer(x, y) + np.outer(y, x)], probe_rows))
-            out.append((f"[{p[a] - 2},1,1]_{a + 1}", (p[a] - 1) * (p[a] - 2) // 2,
-                        [np.outer(x, y) - np.outer(y, x)], probe_rows))
+            def y2(I, a0=a0):
+                return e(a0 + 2)(I) - e(a0 + 3)(I)
+            specs.append((f"[{p[a] - 2},2]_{a + 1}", p[a] * (p[a] - 3) // 2, {a: 4},
+                          [lambda I, J, x=x, y2=y2: x(I) * y2(J) + y2(I) * x(J)]))
+            specs.append((f"[{p[a] - 2},1,1]_{a + 1}", (p[a] - 1) * (p[a] - 2) // 2, {a: 4},
+                          [lambda I, J, x=x, y2=y2: x(I) * y2(J) - y2(I) * x(J)]))
         elif p[a] == 3:
-            m = np.zeros((K, K))
-            i0, i1, i2 = ia
-            m[i0, i1], m[i1, i2], m[i2, i0] = 1.0, 1.0, 1.0
-            m[i1, i0], m[i2, i1], m[i0, i2] = -1.0, -1.0, -1.0
-            out.append(("[1,1,1]_%d" % (a + 1), 1, [m], probe_rows))
-    return out
+            def cyc(I, J, a0=a0):
+                di = (np.asarray(J) - np.asarray(I)) % 3
+                inside = ((I >= a0) & (I < a0 + 3) & (J >= a0) & (J < a0 + 3))
+                return inside * np.where(di == 1, 1.0, np.where(di == 2, -1.0, 0.0))
+            specs.append((f"[1,1,1]_{a + 1}", 1, {a: 3}, [cyc]))
+    return specs
 
 
-def isotypic_spectrum(structure: BlockStructure, theta) -> list[IsotypicBlock]:
+def _refined(st: BlockStructure, split: dict) -> BlockStructure:
+    blocks = []
+    for c, pc in enumerate(st.blocks):
+        k = split.get(c, 0)
+        blocks += [1] * k + ([pc - k] if pc > k else [])
+    return BlockStructure(tuple(blocks))
+
+
+def isotypic_spectrum(structure: BlockStructure, theta, method: str = "reduced") -> list[IsotypicBlock]:
     """Eigenvalues of ∇²J at W(θ) per isotypic component (V = I_K, d = K).
 
     The trivial component uses the reduced Hessian: H on Fix(H) in the
     orthonormal basis B D^{-1/2} (D = orbit sizes) is D^{-1/2}(BᵀHB)D^{-1/2}.
-    The others use :func:`hvp_rows` on the probe rows (first ≤ 3 rows of every
-    block) and solve Φ[probe] B = (HΦ)[probe] by least squares.
+    For the others H maps span{φ_i(x)} into itself, H Φ = Φ B:
+
+    * ``method="reduced"`` (default, O(1) in K): the copies φ_i(x) are fixed by the
+      subgroup H' fixing the singled-out indices (x = e_{a0} − e_{a1}, …), so they
+      and Hφ_i lie in Fix(H'), a finer block structure (those indices as singleton
+      blocks); there Hφ = B'D'⁻¹(B'ᵀHB')θ_φ with the closed-form reduced Hessian of
+      the finer structure.
+    * ``method="hvp"`` (O(K²)): matrix-free Hessian-vector products
+      (:func:`hvp_rows`) on the probe rows, the first ≤ 3 rows of every block.
+
+    B is the least-squares solution of Φ B = HΦ on those coordinates.
     """
     theta = structure._theta(theta)
-    W = structure.embed(theta)
-    if np.any(np.linalg.norm(W, axis=1) == 0.0):
+    if method not in ("reduced", "hvp"):
+        raise ValueError(f"method must be 'reduced' or 'hvp', got {method!r}")
+    if np.any(structure.row_norms_sq(theta) <= 0.0):
         raise ValueError("the Hessian is not defined at a point with a zero row")
     K = structure.K
-    V = np.eye(K)
     Dh = 1.0 / np.sqrt(structure.orbit_sizes)
     Ht = Dh[:, None] * structure.reduced_hessian(theta) * Dh[None, :]
     blocks = [IsotypicBlock("triv", 1, np.linalg.eigvalsh(0.5 * (Ht + Ht.T)))]
-    for label, dim, vecs, rows in _components(structure):
-        Phi = np.asarray(vecs)                                   # (n, K, K)
-        HPhi = hvp_rows(W, V, Phi, rows)                         # (n, R, K)
-        A = Phi[:, rows, :].reshape(len(vecs), -1).T             # (R·K, n)
-        Bm = np.linalg.lstsq(A, HPhi.reshape(len(vecs), -1).T, rcond=None)[0]
+    specs = _component_specs(structure)
+    if method == "hvp":
+        W = structure.embed(theta)
+        I, J = np.meshgrid(np.arange(K), np.arange(K), indexing="ij")
+        rows = sorted({int(structure.offsets[a] + i) for a in range(structure.r)
+                       for i in range(min(structure.blocks[a], 3))})
+    cache: dict = {}
+    for label, dim, split, fns in specs:
+        if method == "hvp":
+            Phi = np.asarray([f(I, J) for f in fns])                   # (n, K, K)
+            HPhi = hvp_rows(W, np.eye(K), Phi, rows)
+            A = Phi[:, rows, :].reshape(len(fns), -1).T
+            Bm = np.linalg.lstsq(A, HPhi.reshape(len(fns), -1).T, rcond=None)[0]
+        else:
+            key = tuple(sorted(split.items()))
+            if key not in cache:
+                fine = _refined(structure, split)
+                rep = np.asarray(fine.representative_entries())
+                th_f = theta[[structure.entry_param(int(i), int(j)) for i, j in rep]]
+                Hf = fine.reduced_hessian(th_f) / fine.orbit_sizes[:, None]
+                cache[key] = (rep, Hf)
+            rep, Hf = cache[key]
+            Theta = np.stack([f(rep[:, 0], rep[:, 1]) for f in fns], axis=1)   # (dim', n)
+            Bm = np.linalg.lstsq(Theta, Hf @ Theta, rcond=None)[0]
         ev = np.linalg.eigvals(Bm)
         blocks.append(IsotypicBlock(label, dim, np.sort(ev.real)))
     return blocks
