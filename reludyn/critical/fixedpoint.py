@@ -272,7 +272,7 @@ class BlockStructure:
     def _types(self):
         """Stacked quadratic forms of the pair types.
 
-        Returns (mult (T,), QA, QB, QC (T, P, P), lC (T, P), cB (T,), teacher (T,) bool):
+        Returns (mult (T,), QA, QB, QC (T, P, P), lC (T, P), cB (T,), [QA; QB; QC] (3T, P²), self terms (P, P)):
         A = θᵀQAθ, B = θᵀQBθ + cB, C = θᵀQCθ + lC·θ.
         """
         p, r, P = self.blocks, self.r, self.dim
@@ -287,7 +287,7 @@ class BlockStructure:
                     ib = self.beta(a, c)
                     Q[ib, ib] += n
             rowQ.append(Q)
-        mult, QA, QB, QC, lC, cB, teach = [], [], [], [], [], [], []
+        mult, QA, QB, QC, lC, cB = [], [], [], [], [], []
         Z = np.zeros((P, P))
         z = np.zeros(P)
         # student-student pairs j ≠ k (ordered; J carries ½)
@@ -308,7 +308,7 @@ class BlockStructure:
                         Q[self.beta(a, c), self.beta(b, c)] += n
                 Q = 0.5 * (Q + Q.T)
                 mult.append(0.5 * m); QA.append(rowQ[a]); QB.append(rowQ[b]); QC.append(Q)
-                lC.append(z); cB.append(0.0); teach.append(False)
+                lC.append(z); cB.append(0.0)
         # student-teacher pairs: −κ(w_j, e_m), C = W[j, m]
         for a in range(r):
             for b in range(r):
@@ -322,12 +322,14 @@ class BlockStructure:
                     l = np.zeros(P)
                     l[self._row_entry(a, b, own)] = 1.0
                     mult.append(-float(m)); QA.append(rowQ[a]); QB.append(Z); QC.append(Z)
-                    lC.append(l); cB.append(1.0); teach.append(True)
+                    lC.append(l); cB.append(1.0)
         self_terms = np.zeros((P, P))
         for a in range(r):
             self_terms += 0.25 * p[a] * rowQ[a]   # ½ Σ_j κ(w_j, w_j) = ¼ Σ |w_j|²
-        return (np.array(mult), np.array(QA), np.array(QB), np.array(QC), np.array(lC),
-                np.array(cB), np.array(teach), self_terms)
+        QA, QB, QC = np.array(QA), np.array(QB), np.array(QC)
+        T = len(mult)
+        QAll = np.concatenate([QA, QB, QC]).reshape(3 * T, P * P)
+        return (np.array(mult), QA, QB, QC, np.array(lC), np.array(cB), QAll, self_terms)
 
     @property
     def teacher_energy(self) -> float:
@@ -337,25 +339,26 @@ class BlockStructure:
     # ------------------------------------------------------- J restricted
     def _eval(self, theta, order):
         t = self._theta(theta)
-        mult, QA, QB, QC, lC, cB, teach, self_terms = self._types
-        A = np.einsum("p,tpq,q->t", t, QA, t)
-        B = np.einsum("p,tpq,q->t", t, QB, t) + cB
-        C = np.einsum("p,tpq,q->t", t, QC, t) + lC @ t
+        mult, QA, QB, QC, lC, cB, QAll, self_terms = self._types
+        T, P = QA.shape[0], len(t)
+        QAt = (QA.reshape(T * P, P) @ t).reshape(T, P)
+        QBt = (QB.reshape(T * P, P) @ t).reshape(T, P)
+        QCt = (QC.reshape(T * P, P) @ t).reshape(T, P)
+        A = QAt @ t
+        B = QBt @ t + cB
+        C = QCt @ t + lC @ t
         F, g, h = _kappa_derivs(A, B, C, order)
         val = float(mult @ F + t @ self_terms @ t + self.teacher_energy)
         if order == 0:
             return val, None, None
-        dA = 2 * np.einsum("tpq,q->tp", QA, t)
-        dB = 2 * np.einsum("tpq,q->tp", QB, t)
-        dC = 2 * np.einsum("tpq,q->tp", QC, t) + lC
-        D = np.stack([dA, dB, dC], axis=1)                  # (T, 3, P)
-        grad = np.einsum("t,ti,tip->p", mult, g, D) + 2 * self_terms @ t
+        D = np.stack([2 * QAt, 2 * QBt, 2 * QCt + lC], axis=1)     # (T, 3, P): ∇A, ∇B, ∇C
+        grad = np.einsum("ti,tip->p", mult[:, None] * g, D) + 2 * self_terms @ t
         if order == 1:
             return val, grad, None
-        hess = np.einsum("t,tij,tip,tjq->pq", mult, h, D, D)
-        hess += 2 * (np.einsum("t,tpq->pq", mult * g[:, 0], QA)
-                     + np.einsum("t,tpq->pq", mult * g[:, 1], QB)
-                     + np.einsum("t,tpq->pq", mult * g[:, 2], QC))
+        hD = np.matmul(h, D)                                        # (T, 3, P)
+        hess = (mult[:, None, None] * D).reshape(T * 3, P).T @ hD.reshape(T * 3, P)
+        wts = np.concatenate([mult * g[:, 0], mult * g[:, 1], mult * g[:, 2]])
+        hess += 2 * (wts @ QAll).reshape(P, P)
         hess += 2 * self_terms
         return val, grad, 0.5 * (hess + hess.T)
 
