@@ -13,7 +13,8 @@ import sys
 
 from .._version import __version__
 
-COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue", "sweep"]
+COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue", "sweep",
+            "family"]
 
 
 class CLIError(Exception):

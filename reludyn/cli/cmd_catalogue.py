@@ -14,7 +14,7 @@ from . import CLIError
 from .common import add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg, \
     problem_from_args
 
-_STRATS = ("random", "gd", "symmetric", "in_plane", "out_of_plane", "teacher_noise")
+_STRATS = ("random", "gd", "symmetric", "in_plane", "out_of_plane", "teacher_noise", "isotropy")
 
 
 def _strategy_counts(text: str) -> dict:

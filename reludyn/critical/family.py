@@ -138,19 +138,22 @@ class Family:
         return "\n".join(lines)
 
 
-def fit_asymptotics(K, loss, n_terms: int = 4, K_min: int = 20) -> dict:
-    """Fit K·J(K) = Σ_{i<n_terms} c_i K^{−i/2} (power series in 1/√K) by least squares.
+def fit_asymptotics(K, loss, n_terms: int = 4, K_min: int = 20, times_K: bool = True) -> dict:
+    """Fit K·J(K) (or J(K) with ``times_K=False``) = Σ_{i<n_terms} c_i K^{−i/2} by least squares.
 
-    Returns {"coefficients": [c_0, …], "K_min", "max_residual"}; c_0 is the limit of K·J.
+    A power series in 1/√K (Arjevani & Field).  Returns {"coefficients": [c_0, …],
+    "K_min", "n_terms", "quantity", "max_residual"}; c_0 is the limit of the quantity.
+    Use K·J for families whose loss decays like 1/K, J for those tending to a constant.
     """
     K = np.asarray(K, dtype=np.float64)
-    y = K * np.asarray(loss, dtype=np.float64)
+    y = (K if times_K else 1.0) * np.asarray(loss, dtype=np.float64)
     sel = K >= K_min
     if sel.sum() < n_terms:
         raise ValueError(f"need at least {n_terms} points with K >= {K_min} to fit, got {int(sel.sum())}")
     X = np.stack([K[sel] ** (-i / 2) for i in range(n_terms)], axis=1)
     c, *_ = np.linalg.lstsq(X, y[sel], rcond=None)
     return {"coefficients": c.tolist(), "K_min": int(K_min), "n_terms": int(n_terms),
+            "quantity": "K*J" if times_K else "J",
             "max_residual": float(np.max(np.abs(X @ c - y[sel])))}
 
 
