@@ -95,6 +95,11 @@ def _kappa_derivs(A, B, C, order=2):
     F_AA = (2C² − AB)/(8πSA²), F_BB = (2C² − AB)/(8πSB²), F_AB = 1/(8πS),
     F_CC = 1/(2πS), F_AC = −C/(4πAS), F_BC = −C/(4πBS)   (S = √(AB − C²)).
     Arrays broadcast.  Returns (F, grad (…, 3), hess (…, 3, 3)).
+
+    At (numerically) parallel or opposite pairs, S <= 1e-9·√(AB), the second
+    derivatives are set to 0 like the kernels' q qᵀ/s terms at s = 0: along
+    directions keeping the pair parallel they cancel exactly, and the remaining
+    Hessian is F_C ∇²C, the kernels' continuous limit.
     """
     A = np.asarray(A, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
@@ -105,7 +110,8 @@ def _kappa_derivs(A, B, C, order=2):
     g = np.stack([S / (2 * TWO_PI * A), S / (2 * TWO_PI * B), (math.pi - th) / TWO_PI], axis=-1)
     if order < 2:
         return F, g, None
-    Ss = np.maximum(S, 1e-300)
+    par = S <= 1e-9 * np.sqrt(A * B)
+    Ss = np.where(par, 1.0, S)
     t = 2 * C * C - A * B
     h = np.empty(A.shape + (3, 3))
     h[..., 0, 0] = t / (4 * TWO_PI * Ss * A * A)
@@ -114,6 +120,7 @@ def _kappa_derivs(A, B, C, order=2):
     h[..., 2, 2] = 1.0 / (TWO_PI * Ss)
     h[..., 0, 2] = h[..., 2, 0] = -C / (2 * TWO_PI * A * Ss)
     h[..., 1, 2] = h[..., 2, 1] = -C / (2 * TWO_PI * B * Ss)
+    h[par] = 0.0
     return F, g, h
 
 
