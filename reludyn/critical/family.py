@@ -199,10 +199,12 @@ def follow_family(point, K_range, pattern: str | None = None,
     st0 = BlockStructure(pattern_blocks(pattern, K0))
     if theta0.shape != (st0.dim,):
         raise ValueError(f"theta must have shape ({st0.dim},) for {st0.label}")
-    res0 = solve_reduced(st0, theta0, settings.solve)
-    if not res0.success:
-        raise ValueError(f"the start is not a critical point at K = {K0} "
-                         f"(‖∇J‖ = {res0.grad_norm:.2e} after Newton)")
+    with np.errstate(all="ignore"):
+        res0 = solve_reduced(st0, theta0, settings.solve)
+    moved = float(np.max(np.abs(res0.theta - theta0))) / max(1.0, float(np.max(np.abs(theta0))))
+    if not res0.success or moved > settings.max_jump:
+        raise ValueError(f"the start is not near a critical point at K = {K0} "
+                         f"(Newton: ‖∇J‖ = {res0.grad_norm:.2e}, moved {moved:.2g})")
     wanted = set(Ks)
     fam = Family(pattern=pattern)
     recorded = {}
