@@ -20,4 +20,5 @@ SCRIPTS = [
     "claim_h_convergence",
     "beyond_i_spurious_census",
     "beyond_j_basin_graph",
+    "beyond_k_isotropy_families",
 ]

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     d = fam.to_dict()
     if "fit" in d:
         c = d["fit"]["coefficients"]
-        print("fit K·J(K) = " + " + ".join(f"{v:.6g}·K^(-{i}/2)" for i, v in enumerate(c))
+        q = "K·J(K)" if d["fit"]["quantity"] == "K*J" else "J(K)"
+        print(f"fit {q} = " + " + ".join(f"{v:.6g}·K^(-{i}/2)" for i, v in enumerate(c))
               + f"  (K >= {d['fit']['K_min']})")
     first = fam.first_minimum_K()
     print(f"minimum from K = {first}" if first is not None else "not a minimum at the largest K")

@@ -110,16 +110,30 @@ class Family:
             k -= 1
         return int(self.K[k])
 
-    def fit(self, n_terms: int = 4, K_min: int = 20) -> dict:
-        """Least-squares fit K·J(K) ≈ Σ_{i<n_terms} c_i K^{−i/2} over K >= K_min."""
-        return fit_asymptotics(self.K, self.loss, n_terms=n_terms, K_min=K_min)
+    def decays_like_1_over_K(self) -> bool:
+        """Whether K·J varies less than J over the upper half of the followed K (log scale)."""
+        K, J = self.K, self.loss
+        m = len(K) // 2
+        return bool(abs(np.log(K[-1] * J[-1] / (K[m] * J[m]))) < abs(np.log(J[-1] / J[m])))
+
+    def fit(self, n_terms: int = 4, K_min: int = 20, times_K: bool | None = None) -> dict:
+        """Least-squares fit of K·J(K) (or J) ≈ Σ_{i<n_terms} c_i K^{−i/2} over K >= K_min.
+
+        ``times_K=None`` fits K·J for a family whose loss decays like 1/K, else J.
+        """
+        if times_K is None:
+            times_K = self.decays_like_1_over_K()
+        return fit_asymptotics(self.K, self.loss, n_terms=n_terms, K_min=K_min, times_K=times_K)
 
     def to_dict(self) -> dict:
         d = {"pattern": self.pattern, "stopped": self.stopped,
              "index_changes": self.index_changes(), "first_minimum_K": self.first_minimum_K(),
              "points": [p.to_dict() for p in self.points]}
-        if len(self.points) >= 6:
-            d["fit"] = self.fit(K_min=min(20, int(self.K[len(self.K) // 2])))
+        if len(self.points) >= 8:
+            try:
+                d["fit"] = self.fit(K_min=min(20, int(self.K[len(self.K) // 2])))
+            except ValueError:
+                pass
         return d
 
     def table(self, every: int = 1) -> str:
@@ -252,24 +266,28 @@ def plot_family(families, path=None, fits: bool = True):
         if not fam.points:
             continue
         K = fam.K
-        line, = ax[0].plot(K, K * fam.loss, ".", ms=3, label=fam.pattern)
+        line, = ax[0].plot(K, fam.loss, ".", ms=3, label=fam.pattern)
         if fits and len(K) >= 8:
             try:
                 f = fam.fit(K_min=min(20, int(K[len(K) // 2])))
-                kk = np.linspace(K.min(), K.max(), 400)
-                ax[0].plot(kk, sum(c * kk ** (-i / 2) for i, c in enumerate(f["coefficients"])),
-                           "-", lw=0.8, color=line.get_color(),
-                           label=f"fit, K·J → {f['coefficients'][0]:.4f}")
+                kk = np.geomspace(max(K.min(), f["K_min"]), K.max(), 400)
+                series = sum(c * kk ** (-i / 2) for i, c in enumerate(f["coefficients"]))
+                tk = f["quantity"] == "K*J"
+                ax[0].plot(kk, series / kk if tk else series, "-", lw=0.9, color=line.get_color(),
+                           label=("fit: K·J → " if tk else "fit: J → ") + f"{f['coefficients'][0]:.4f}")
             except ValueError:
                 pass
         ax[1].plot(K, fam.lambda_min, ".", ms=3, color=line.get_color(), label=fam.pattern)
         ax[2].step(K, fam.index, where="mid", color=line.get_color(), label=fam.pattern)
-    ax[0].set(xscale="log", xlabel="K", ylabel="K·J(K)", title="loss × K")
-    ax[1].set(xscale="log", yscale="symlog", xlabel="K", ylabel="λ_min", title="smallest Hessian eigenvalue")
+    ax[0].set(xscale="log", yscale="log", xlabel="K", ylabel="J(K)",
+              title="loss (fits: power series in 1/√K)")
+    ax[1].set(xscale="log", xlabel="K", ylabel="λ_min", title="smallest Hessian eigenvalue")
     ax[1].axhline(0, color="k", lw=0.5)
-    ax[2].set(xscale="log", yscale="symlog", xlabel="K", ylabel="Morse index", title="index")
+    ax[2].set(xscale="log", xlabel="K", ylabel="Morse index", title="index (0: minimum)")
+    from matplotlib.ticker import NullFormatter
     for a in ax:
         a.legend(fontsize=7)
+        a.xaxis.set_minor_formatter(NullFormatter())
     fig.tight_layout()
     if path is None:
         return fig
