@@ -283,60 +283,60 @@ class BlockStructure:
         A = θᵀQAθ, B = θᵀQBθ + cB, C = θᵀQCθ + lC·θ.
         """
         p, r, P = self.blocks, self.r, self.dim
-        rowQ = []
+        al = [self.alpha(a) for a in range(r)]
+        be = [[self.beta(a, b) for b in range(r)] for a in range(r)]
+        rowQ = np.zeros((r, P, P))
         for a in range(r):
-            Q = np.zeros((P, P))
-            ia = self.alpha(a)
-            Q[ia, ia] += 1.0
+            rowQ[a, al[a], al[a]] += 1.0
             for c in range(r):
                 n = p[c] - (c == a)
                 if n:
-                    ib = self.beta(a, c)
-                    Q[ib, ib] += n
-            rowQ.append(Q)
-        mult, QA, QB, QC, lC, cB = [], [], [], [], [], []
-        Z = np.zeros((P, P))
-        z = np.zeros(P)
+                    rowQ[a, be[a][c], be[a][c]] += n
+        Tmax = 2 * r * r + r
+        QA = np.zeros((Tmax, P, P))
+        QB = np.zeros((Tmax, P, P))
+        QC = np.zeros((Tmax, P, P))
+        lC = np.zeros((Tmax, P))
+        cB = np.zeros(Tmax)
+        mult = np.zeros(Tmax)
+        T = 0
         # student-student pairs j ≠ k (ordered; J carries ½)
         for a in range(r):
             for b in range(r):
                 m = p[a] * (p[b] - (a == b))
                 if m == 0:
                     continue
-                Q = np.zeros((P, P))
+                Q = QC[T]
                 # column j (row j's own) and column k (row k's own)
-                i1, k1 = self.alpha(a), self.beta(b, a)
-                Q[i1, k1] += 1.0
-                i2, k2 = self.beta(a, b), self.alpha(b)
-                Q[i2, k2] += 1.0
+                Q[al[a], be[b][a]] += 0.5
+                Q[be[b][a], al[a]] += 0.5
+                Q[be[a][b], al[b]] += 0.5
+                Q[al[b], be[a][b]] += 0.5
                 for c in range(r):
                     n = p[c] - (c == a) - (c == b)
                     if n:
-                        Q[self.beta(a, c), self.beta(b, c)] += n
-                Q = 0.5 * (Q + Q.T)
-                mult.append(0.5 * m); QA.append(rowQ[a]); QB.append(rowQ[b]); QC.append(Q)
-                lC.append(z); cB.append(0.0)
+                        Q[be[a][c], be[b][c]] += 0.5 * n
+                        Q[be[b][c], be[a][c]] += 0.5 * n
+                mult[T] = 0.5 * m
+                QA[T] = rowQ[a]
+                QB[T] = rowQ[b]
+                T += 1
         # student-teacher pairs: −κ(w_j, e_m), C = W[j, m]
         for a in range(r):
             for b in range(r):
                 for own in ((True, False) if a == b else (False,)):
-                    if own:
-                        m = p[a]
-                    else:
-                        m = p[a] * (p[b] - (a == b))
+                    m = p[a] if own else p[a] * (p[b] - (a == b))
                     if m == 0:
                         continue
-                    l = np.zeros(P)
-                    l[self._row_entry(a, b, own)] = 1.0
-                    mult.append(-float(m)); QA.append(rowQ[a]); QB.append(Z); QC.append(Z)
-                    lC.append(l); cB.append(1.0)
-        self_terms = np.zeros((P, P))
-        for a in range(r):
-            self_terms += 0.25 * p[a] * rowQ[a]   # ½ Σ_j κ(w_j, w_j) = ¼ Σ |w_j|²
-        QA, QB, QC = np.array(QA), np.array(QB), np.array(QC)
-        T = len(mult)
+                    lC[T, al[a] if own else be[a][b]] = 1.0
+                    mult[T] = -float(m)
+                    QA[T] = rowQ[a]
+                    cB[T] = 1.0
+                    T += 1
+        self_terms = np.einsum("a,apq->pq", 0.25 * np.asarray(p, dtype=np.float64), rowQ)
+        QA, QB, QC = QA[:T], QB[:T], QC[:T]
         QAll = np.concatenate([QA, QB, QC]).reshape(3 * T, P * P)
-        return (np.array(mult), QA, QB, QC, np.array(lC), np.array(cB), QAll, self_terms)
+        return (mult[:T], QA, QB, QC, lC[:T], cB[:T], QAll, self_terms)
 
     @property
     def teacher_energy(self) -> float:
