@@ -108,3 +108,15 @@ def test_cli_family_bad_isotropy(capsys):
     assert main(["family", "--isotropy", "K-one,1", "--K", "6:8"]) == 2
     err = capsys.readouterr().err
     assert "cannot parse isotropy" in err and "Traceback" not in err
+
+
+def test_isotropy_critical_points_dense_and_isotypic_agree():
+    from reludyn.critical import isotropy_critical_points
+    st = BlockStructure((7, 1))
+    dense = isotropy_critical_points(st, n_starts=24, seed=1)
+    iso = isotropy_critical_points(st, n_starts=24, seed=1, dense_max_K=0)
+    assert len(dense) == len(iso) > 3
+    for a, b in zip(dense, iso):
+        assert_allclose(a.loss, b.loss, atol=1e-14)
+        assert a.index == b.index and a.nullity == b.nullity
+        assert_allclose(a.lambda_min, b.lambda_min, atol=1e-10)

@@ -14,7 +14,8 @@ from .fixedpoint import (BlockStructure, ReducedSolveSettings, find_reduced_crit
                          parse_blocks, solve_reduced)
 from .isotropy import Isotropy, isotropy
 from .isotypic import IsotypicBlock, isotypic_spectrum, spectrum_with_multiplicities
-from .family import Family, FamilySettings, fit_asymptotics, follow_family, plot_family
+from .family import (Family, FamilySettings, fit_asymptotics, follow_family,
+                     isotropy_critical_points, plot_family)
 
 __all__ = [
     "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
@@ -23,5 +24,5 @@ __all__ = [
     "BlockStructure", "ReducedSolveSettings", "find_reduced_critical_points", "parse_blocks",
     "solve_reduced", "Isotropy", "isotropy", "IsotypicBlock", "isotypic_spectrum",
     "spectrum_with_multiplicities", "Family", "FamilySettings", "fit_asymptotics",
-    "follow_family", "plot_family",
+    "follow_family", "plot_family", "isotropy_critical_points",
 ]

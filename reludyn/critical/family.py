@@ -27,7 +27,7 @@ class FamilySettings:
     max(1, |θ|)) counts as a jump to another branch and stops the family."""
 
     solve: ReducedSolveSettings = ReducedSolveSettings()
-    null_rtol: float = 1e-9
+    null_rtol: float = 1e-7
     max_jump: float = 0.5
 
 
@@ -172,7 +172,7 @@ def fit_asymptotics(K, loss, n_terms: int = 4, K_min: int = 20, times_K: bool = 
 
 
 def family_point(structure: BlockStructure, theta, grad_norm: float,
-                 null_rtol: float = 1e-9) -> FamilyPoint:
+                 null_rtol: float = 1e-7) -> FamilyPoint:
     """Loss and full-space spectrum summary of the critical point W(θ)."""
     blocks = isotypic_spectrum(structure, theta)
     vals, mult = spectrum_with_multiplicities(blocks)
@@ -181,6 +181,33 @@ def family_point(structure: BlockStructure, theta, grad_norm: float,
                        loss=structure.reduced_loss(theta), grad_norm=float(grad_norm),
                        lambda_min=float(vals[0]), index=index, nullity=nullity,
                        eigenvalues=vals, multiplicities=mult)
+
+
+def isotropy_critical_points(structure: BlockStructure, n_starts: int = 64, seed: int = 0,
+                             dense_max_K: int = 40, null_rtol: float = 1e-7) -> list[FamilyPoint]:
+    """All critical points found in Fix(H) from ``n_starts`` seeded starts, with the full-space index.
+
+    The spectrum is that of the dense Hessian (reludyn.landscape.hessian) for K <= dense_max_K,
+    else the isotypic one; sorted by loss.  Points with a zero row are skipped (no Hessian).
+    """
+    from ..landscape import hessian
+    from .fixedpoint import find_reduced_critical_points
+
+    out = []
+    for r in find_reduced_critical_points(structure, n_starts, seed):
+        if np.any(structure.row_norms_sq(r.theta) <= 1e-24):
+            continue
+        if structure.K <= dense_max_K:
+            ev = np.linalg.eigvalsh(hessian(structure.embed(r.theta), np.eye(structure.K)))
+            tol = null_rtol * max(1.0, float(np.max(np.abs(ev))))
+            vals, mult = ev, np.ones(ev.size, dtype=np.int64)   # dense: not grouped
+            out.append(FamilyPoint(K=structure.K, theta=r.theta, loss=r.loss, grad_norm=r.grad_norm,
+                                   lambda_min=float(ev[0]), index=int(np.sum(ev < -tol)),
+                                   nullity=int(np.sum(np.abs(ev) <= tol)), eigenvalues=vals,
+                                   multiplicities=mult))
+        else:
+            out.append(family_point(structure, r.theta, r.grad_norm, null_rtol))
+    return out
 
 
 def follow_family(point, K_range, pattern: str | None = None,

@@ -96,7 +96,8 @@ def _kappa_derivs(A, B, C, order=2):
     F_CC = 1/(2πS), F_AC = −C/(4πAS), F_BC = −C/(4πBS)   (S = √(AB − C²)).
     Arrays broadcast.  Returns (F, grad (…, 3), hess (…, 3, 3)).
 
-    At (numerically) parallel or opposite pairs, S <= 1e-9·√(AB), the second
+    At (numerically) parallel or opposite pairs, S <= 1e-7·√(AB) (S = √(AB − C²) loses
+    half its digits there), the second
     derivatives are set to 0 like the kernels' q qᵀ/s terms at s = 0: along
     directions keeping the pair parallel they cancel exactly, and the remaining
     Hessian is F_C ∇²C, the kernels' continuous limit.
@@ -110,7 +111,7 @@ def _kappa_derivs(A, B, C, order=2):
     g = np.stack([S / (2 * TWO_PI * A), S / (2 * TWO_PI * B), (math.pi - th) / TWO_PI], axis=-1)
     if order < 2:
         return F, g, None
-    par = S <= 1e-9 * np.sqrt(A * B)
+    par = S <= 1e-7 * np.sqrt(A * B)
     Ss = np.where(par, 1.0, S)
     t = 2 * C * C - A * B
     h = np.empty(A.shape + (3, 3))

@@ -251,7 +251,7 @@ def expand_spectrum(blocks: list[IsotypicBlock]) -> np.ndarray:
     return np.repeat(vals, mult)
 
 
-def morse_index(blocks: list[IsotypicBlock], rtol: float = 1e-9) -> tuple[int, int]:
+def morse_index(blocks: list[IsotypicBlock], rtol: float = 1e-7) -> tuple[int, int]:
     """(index, nullity) counted with multiplicities; |λ| <= rtol·max|λ| counts as zero."""
     vals, mult = spectrum_with_multiplicities(blocks)
     tol = rtol * max(1.0, float(np.max(np.abs(vals))))
