@@ -88,7 +88,7 @@ def test_extra_coordinates_give_a_continuous_factor():
     V = np.eye(K, d)
     ctx = SymmetryContext(V, 1e-6)
     iso = isotropy(np.eye(K, d), ctx)
-    assert iso.label == "Δ(S_4)" and iso.continuous == "O(2)"
+    assert iso.label == "Δ(S_4) × O(2)" and iso.continuous == "O(2)" and iso.blocks == (4,)
     W = np.eye(K, d)
     W[:, 4] = 0.3                                # out of span V, complement of dim 2
     assert isotropy(W, ctx).order is None
@@ -115,3 +115,15 @@ def test_catalogue_stores_isotropy_and_old_files_load(tmp_path):
     old = Catalogue.from_dict(data)
     assert old.entries[0].isotropy is None and old.entries[0].isotropy_label == ""
     assert "(not computed)" in old.table(by_isotropy=True)
+
+
+def test_one_extra_coordinate_out_of_plane_orders():
+    K = 3
+    ctx = SymmetryContext(np.eye(K, K + 1), 1e-6)
+    rng = np.random.default_rng(2)
+    for W in [np.concatenate([np.eye(K), np.full((K, 1), 0.4)], axis=1),
+              np.concatenate([0.3 * np.ones((K, K)) + 0.5 * np.eye(K), np.array([[0.4], [-0.4], [0.0]])], axis=1),
+              rng.normal(size=(K, K + 1))]:
+        iso = isotropy(W, ctx)
+        o = orbit_size(W, ctx)
+        assert o * iso.order == group_order(ctx, K, out_of_plane=True), iso

@@ -259,14 +259,23 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
     A = _count_column_automorphisms(L, TL)
     order = None if A is None else A * math.prod(math.factorial(m) for m in mult.values())
     cont = f"O({c_dim})" if (c_dim >= 1 and not oop) else None
-    if ok and order == g0:
+    refl = False
+    if oop and order is not None:
+        # one extra coordinate s: the reflection s -> −s (with some permutation) may fix W too
+        from .symmetry import _exists_column_map
+        Xr = np.concatenate([C, -out], axis=1)
+        refl = bool(_exists_column_map(X, Xr, TL, tol))
+        if refl:
+            order *= 2
+    suffix = (f" × {cont}" if cont else "") + (" ⋊ reflection" if refl else "")
+    if ok and not refl and order == g0:
         blocks = tuple(sorted((len(R) for R, _ in pairs), reverse=True))
         parts = []
         if pairs and any(len(R) >= 2 for R, _ in pairs):
             parts.append(blocks_label(blocks))
         parts += [f"S_{len(R)}(rows)" for R in row_only if len(R) >= 2]
         parts += [f"S_{len(Cc)}(columns)" for Cc in col_only if len(Cc) >= 2]
-        label = " × ".join(parts) if parts else "trivial"
+        label = (" × ".join(parts) if parts else "trivial") + suffix
         pairing = sorted([[list(map(int, R)), list(map(int, Cc))] for R, Cc in pairs],
                          key=lambda rc_: (-len(rc_[0]), rc_[0]))
         return Isotropy(label=label, order=order,
@@ -280,15 +289,18 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
                         continuous=cont, pairing=pairing)
     row_orbits = _row_orbits(L, TL, rclasses)
     col_orbits = _column_orbits(L, TL, cclasses)
-    label = "trivial" if order == 1 else (f"order {order}" if order is not None else "unknown")
+    label = ("trivial" if order == 1 else (f"order {order}" if order is not None else "unknown")) + suffix
     return Isotropy(label=label, order=order, row_orbits=[list(map(int, o)) for o in row_orbits],
                     column_orbits=[list(map(int, o)) for o in col_orbits], continuous=cont)
 
 
-def group_order(ctx: SymmetryContext, K: int) -> int | None:
-    """|S_K × T| (T: teacher automorphisms): the discrete group whose orbits ``orbit_size`` counts."""
+def group_order(ctx: SymmetryContext, K: int, out_of_plane: bool = False) -> int | None:
+    """|S_K × T| (T: teacher automorphisms), ×2 for an out-of-plane point with a 1-dim complement
+    (the reflection of the extra coordinate): the discrete group whose orbits ``orbit_size`` counts."""
     T = ctx.teacher_group_order()
-    return None if T is None else math.factorial(K) * T
+    if T is None:
+        return None
+    return math.factorial(K) * T * (2 if out_of_plane and ctx.d - ctx.rank == 1 else 1)
 
 
 def block_form(W: np.ndarray, iso: Isotropy) -> tuple[np.ndarray, tuple]:
