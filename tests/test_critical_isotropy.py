@@ -122,7 +122,8 @@ def test_one_extra_coordinate_out_of_plane_orders():
     ctx = SymmetryContext(np.eye(K, K + 1), 1e-6)
     rng = np.random.default_rng(2)
     for W in [np.concatenate([np.eye(K), np.full((K, 1), 0.4)], axis=1),
-              np.concatenate([0.3 * np.ones((K, K)) + 0.5 * np.eye(K), np.array([[0.4], [-0.4], [0.0]])], axis=1),
+              np.concatenate([0.3 * np.ones((K, K)) + 0.5 * np.eye(K),
+                              np.array([[0.4], [-0.4], [0.0]])], axis=1),
               rng.normal(size=(K, K + 1))]:
         iso = isotropy(W, ctx)
         o = orbit_size(W, ctx)

@@ -47,7 +47,8 @@ def register(sub) -> None:
     p.add_argument("--theta", type=_floats, default=None,
                    help="start parameters (α_1..α_r, then β_ab row-major) instead of a search")
     p.add_argument("--select", type=nonneg_int_arg, default=0,
-                   help="which non-global critical point of the search to follow, by loss (default 0: lowest)")
+                   help="which non-global critical point of the search to follow, by loss "
+                        "(default 0: lowest)")
     p.add_argument("--n-starts", type=positive_int_arg, default=64, help="search starts (default 64)")
     p.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of the search starts")
     p.add_argument("--every", type=positive_int_arg, default=1, help="print every n-th K")

@@ -137,7 +137,8 @@ class Family:
         return d
 
     def table(self, every: int = 1) -> str:
-        head = f"{'K':>6} {'loss':>16} {'K·loss':>12} {'lambda_min':>13} {'index':>6} {'null':>5} {'distinct':>8}"
+        head = (f"{'K':>6} {'loss':>16} {'K·loss':>12} {'lambda_min':>13} {'index':>6} "
+                f"{'null':>5} {'distinct':>8}")
         lines = [f"family {self.pattern}", head, "-" * len(head)]
         for i, p in enumerate(self.points):
             if i % every and i != len(self.points) - 1:

@@ -280,7 +280,8 @@ class BlockStructure:
     def _types(self):
         """Stacked quadratic forms of the pair types.
 
-        Returns (mult (T,), QA, QB, QC (T, P, P), lC (T, P), cB (T,), [QA; QB; QC] (3T, P²), self terms (P, P)):
+        Returns (mult (T,), QA, QB, QC (T, P, P), lC (T, P), cB (T,), [QA; QB; QC] (3T, P²),
+        self terms (P, P)):
         A = θᵀQAθ, B = θᵀQBθ + cB, C = θᵀQCθ + lC·θ.
         """
         p, r, P = self.blocks, self.r, self.dim

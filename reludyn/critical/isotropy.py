@@ -267,7 +267,8 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
         refl = bool(_exists_column_map(X, Xr, TL, tol))
         if refl:
             order *= 2
-    suffix = (f" × {cont}" if cont else "") + (" (incl. the reflection s → −s of the extra coordinate)" if refl else "")
+    suffix = (f" × {cont}" if cont else "") + \
+        (" (incl. the reflection s → −s of the extra coordinate)" if refl else "")
     if ok and not refl and order == g0:
         blocks = tuple(sorted((len(R) for R, _ in pairs), reverse=True))
         parts = []

@@ -1,4 +1,4 @@
-"""Hessian spectrum with multiplicities at a point of Fix(Δ(S_{p1}×…×S_{pr})) from its isotypic decomposition.
+"""Hessian spectrum with multiplicities at a point of Fix(Δ(S_{p1}×…×S_{pr})), by isotypic components.
 
 The Hessian H at W ∈ Fix(H_p) commutes with the action of G = S_{p1}×…×S_{pr}
 (rows and columns permuted together).  With R^{p} = triv ⊕ std for each block,
