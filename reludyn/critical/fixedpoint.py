@@ -218,6 +218,20 @@ class BlockStructure:
         b = int(np.searchsorted(self.offsets, j, side="right") - 1)
         return self.alpha(a) if i == j else self.beta(a, b)
 
+    def entry_params(self, I, J) -> np.ndarray:
+        """Vectorized :meth:`entry_param` over index arrays I, J."""
+        I = np.asarray(I, dtype=np.int64)
+        J = np.asarray(J, dtype=np.int64)
+        off = np.asarray(self.offsets)
+        a = np.searchsorted(off, I, side="right") - 1
+        b = np.searchsorted(off, J, side="right") - 1
+        beta = np.full((self.r, self.r), -1, dtype=np.int64)
+        for (kind, *ab), i in self._index.items():
+            if kind == "b":
+                beta[ab[0], ab[1]] = i
+        alpha = np.array([self.alpha(x) for x in range(self.r)], dtype=np.int64)
+        return np.where(I == J, alpha[a], beta[a, b])
+
     def representative_entries(self) -> list[tuple[int, int]]:
         """One entry (i, j) of W per parameter, in parameter order."""
         off = self.offsets
@@ -278,67 +292,57 @@ class BlockStructure:
 
     @cached_property
     def _types(self):
-        """Stacked quadratic forms of the pair types.
+        """The pair types as small arrays.
 
-        Returns (mult (T,), QA, QB, QC (T, P, P), lC (T, P), cB (T,), [QA; QB; QC] (3T, P²),
-        self terms (P, P)):
-        A = θᵀQAθ, B = θᵀQBθ + cB, C = θᵀQCθ + lC·θ.
+        Row norms: A_a = θᵀ R_a θ (R: (r, P, P)).  Student pairs s (ordered, j ≠ k):
+        multiplicity ms, row blocks (sa, sb), C = θᵀ Q_s θ (Q: (S, P, P)).  Teacher
+        pairs t: multiplicity mt (negative: J has −κ), row block ta, C = θ[tc] (B = 1).
         """
         p, r, P = self.blocks, self.r, self.dim
         al = [self.alpha(a) for a in range(r)]
         be = [[self.beta(a, b) for b in range(r)] for a in range(r)]
-        rowQ = np.zeros((r, P, P))
+        R = np.zeros((r, P, P))
         for a in range(r):
-            rowQ[a, al[a], al[a]] += 1.0
+            R[a, al[a], al[a]] += 1.0
             for c in range(r):
                 n = p[c] - (c == a)
                 if n:
-                    rowQ[a, be[a][c], be[a][c]] += n
-        Tmax = 2 * r * r + r
-        QA = np.zeros((Tmax, P, P))
-        QB = np.zeros((Tmax, P, P))
-        QC = np.zeros((Tmax, P, P))
-        lC = np.zeros((Tmax, P))
-        cB = np.zeros(Tmax)
-        mult = np.zeros(Tmax)
-        T = 0
-        # student-student pairs j ≠ k (ordered; J carries ½)
+                    R[a, be[a][c], be[a][c]] += n
+        Q = np.zeros((r * r, P, P))
+        ms, sa, sb = [], [], []
         for a in range(r):
             for b in range(r):
                 m = p[a] * (p[b] - (a == b))
                 if m == 0:
                     continue
-                Q = QC[T]
-                # column j (row j's own) and column k (row k's own)
-                Q[al[a], be[b][a]] += 0.5
-                Q[be[b][a], al[a]] += 0.5
-                Q[be[a][b], al[b]] += 0.5
-                Q[al[b], be[a][b]] += 0.5
+                q = Q[len(ms)]
+                # column j (row j's own), column k (row k's own), then the rest of each block
+                q[al[a], be[b][a]] += 0.5
+                q[be[b][a], al[a]] += 0.5
+                q[be[a][b], al[b]] += 0.5
+                q[al[b], be[a][b]] += 0.5
                 for c in range(r):
                     n = p[c] - (c == a) - (c == b)
                     if n:
-                        Q[be[a][c], be[b][c]] += 0.5 * n
-                        Q[be[b][c], be[a][c]] += 0.5 * n
-                mult[T] = 0.5 * m
-                QA[T] = rowQ[a]
-                QB[T] = rowQ[b]
-                T += 1
-        # student-teacher pairs: −κ(w_j, e_m), C = W[j, m]
+                        q[be[a][c], be[b][c]] += 0.5 * n
+                        q[be[b][c], be[a][c]] += 0.5 * n
+                ms.append(0.5 * m)                     # J carries ½ Σ_{j≠k}
+                sa.append(a)
+                sb.append(b)
+        Q = Q[:len(ms)]
+        mt, ta, tc = [], [], []
         for a in range(r):
             for b in range(r):
                 for own in ((True, False) if a == b else (False,)):
                     m = p[a] if own else p[a] * (p[b] - (a == b))
-                    if m == 0:
-                        continue
-                    lC[T, al[a] if own else be[a][b]] = 1.0
-                    mult[T] = -float(m)
-                    QA[T] = rowQ[a]
-                    cB[T] = 1.0
-                    T += 1
-        self_terms = np.einsum("a,apq->pq", 0.25 * np.asarray(p, dtype=np.float64), rowQ)
-        QA, QB, QC = QA[:T], QB[:T], QC[:T]
-        QAll = np.concatenate([QA, QB, QC]).reshape(3 * T, P * P)
-        return (mult[:T], QA, QB, QC, lC[:T], cB[:T], QAll, self_terms)
+                    if m:
+                        mt.append(-float(m))
+                        ta.append(a)
+                        tc.append(al[a] if own else be[a][b])
+        self_w = 0.25 * np.asarray(p, dtype=np.float64)   # ½ Σ_j κ(w_j, w_j) = ¼ Σ_j |w_j|²
+        ix = np.int64
+        return (R, Q, np.array(ms, dtype=np.float64), np.array(sa, dtype=ix), np.array(sb, dtype=ix),
+                np.array(mt, dtype=np.float64), np.array(ta, dtype=ix), np.array(tc, dtype=ix), self_w)
 
     @property
     def teacher_energy(self) -> float:
@@ -348,27 +352,40 @@ class BlockStructure:
     # ------------------------------------------------------- J restricted
     def _eval(self, theta, order):
         t = self._theta(theta)
-        mult, QA, QB, QC, lC, cB, QAll, self_terms = self._types
-        T, P = QA.shape[0], len(t)
-        QAt = (QA.reshape(T * P, P) @ t).reshape(T, P)
-        QBt = (QB.reshape(T * P, P) @ t).reshape(T, P)
-        QCt = (QC.reshape(T * P, P) @ t).reshape(T, P)
-        A = QAt @ t
-        B = QBt @ t + cB
-        C = QCt @ t + lC @ t
+        R, Q, ms, sa, sb, mt, ta, tc, self_w = self._types
+        r, P = R.shape[0], len(t)
+        S = Q.shape[0]
+        Rt = R @ t                                    # (r, P): ½∇A_a
+        Ar = Rt @ t
+        Qt = Q @ t                                    # (S, P): ½∇C_s
+        A = np.concatenate([Ar[sa], Ar[ta]])
+        B = np.concatenate([Ar[sb], np.ones(len(mt))])
+        C = np.concatenate([Qt @ t, t[tc]])
+        mult = np.concatenate([ms, mt])
         F, g, h = _kappa_derivs(A, B, C, order)
-        val = float(mult @ F + t @ self_terms @ t + self.teacher_energy)
+        val = float(mult @ F + self_w @ Ar + self.teacher_energy)
         if order == 0:
             return val, None, None
-        D = np.stack([2 * QAt, 2 * QBt, 2 * QCt + lC], axis=1)     # (T, 3, P): ∇A, ∇B, ∇C
-        grad = np.einsum("ti,tip->p", mult[:, None] * g, D) + 2 * self_terms @ t
+        nT = len(mt)
+        eC = np.zeros((nT, P))
+        eC[np.arange(nT), tc] = 1.0
+        D = np.empty((S + nT, 3, P))                  # ∇A, ∇B, ∇C per type
+        D[:, 0] = 2 * np.concatenate([Rt[sa], Rt[ta]])
+        D[:S, 1] = 2 * Rt[sb]
+        D[S:, 1] = 0.0
+        D[:S, 2] = 2 * Qt
+        D[S:, 2] = eC
+        mg = mult[:, None] * g
+        grad = np.einsum("ti,tip->p", mg, D) + 2 * self_w @ Rt
         if order == 1:
             return val, grad, None
-        hD = np.matmul(h, D)                                        # (T, 3, P)
+        hD = np.matmul(h, D)
+        T = S + nT
         hess = (mult[:, None, None] * D).reshape(T * 3, P).T @ hD.reshape(T * 3, P)
-        wts = np.concatenate([mult * g[:, 0], mult * g[:, 1], mult * g[:, 2]])
-        hess += 2 * (wts @ QAll).reshape(P, P)
-        hess += 2 * self_terms
+        wR = (np.bincount(np.concatenate([sa, ta]), np.concatenate([mg[:S, 0], mg[S:, 0]]), r)
+              + np.bincount(sb, mg[:S, 1], r) + self_w)
+        hess += 2 * np.tensordot(wR, R, 1)
+        hess += 2 * np.tensordot(mg[:S, 2], Q, 1)
         return val, grad, 0.5 * (hess + hess.T)
 
     def reduced_loss(self, theta) -> float:

@@ -226,7 +226,7 @@ def isotypic_spectrum(structure: BlockStructure, theta, method: str = "reduced")
             if key not in cache:
                 fine = _refined(structure, split)
                 rep = np.asarray(fine.representative_entries())
-                th_f = theta[[structure.entry_param(int(i), int(j)) for i, j in rep]]
+                th_f = theta[structure.entry_params(rep[:, 0], rep[:, 1])]
                 Hf = fine.reduced_hessian(th_f) / fine.orbit_sizes[:, None]
                 cache[key] = (rep, Hf)
             rep, Hf = cache[key]
