@@ -16,10 +16,13 @@ For type A, Δ(S_{K−1}×S_1), that is 5 + 5 + 1 + 1 = 12 distinct eigenvalues.
 By Schur's lemma H maps the copy φ_i(x) of a "highest-weight" vector x
 (x = e_{a0} − e_{a1}, …) to Σ_j B_ji φ_j(x); the eigenvalues of the small
 matrix B are those of H on the component, each with multiplicity the irrep's
-dimension.  B comes from Hessian-vector products evaluated only on a few
-probe rows (:func:`hvp_rows`, O(K·d) per row and vector, matrix-free: the d×d
-blocks H_jk are scalar·I plus rank-two terms in e_{w_j}, e_{w_k}), so the cost
-per K is O(r·K²) and the (Kd)² matrix is never formed.
+dimension.  H·φ_i is a Hessian-vector product restricted to the component, computed
+two ways: (default) in the fixed-point subspace of the finer group fixing the
+singled-out indices, where it is the closed-form reduced Hessian of a finer block
+structure — O(1) in K; or matrix-free on a few probe rows (:func:`hvp_rows`,
+O(K·d) per row and vector: the d×d blocks H_jk are scalar·I plus rank-two terms in
+e_{w_j}, e_{w_k}).  Neither forms the (Kd)² matrix; both are tested against the
+dense spectrum.
 """
 from __future__ import annotations
 
