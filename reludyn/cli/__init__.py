@@ -13,8 +13,8 @@ import sys
 
 from .._version import __version__
 
-COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue", "sweep"]
-COMMANDS.append("certify")  # issue 14: reludyn.cli.cmd_certify
+COMMANDS = ["check", "reproduce", "train", "basins", "graph", "portrait", "catalogue", "sweep",
+            "family", "certify"]
 
 
 class CLIError(Exception):

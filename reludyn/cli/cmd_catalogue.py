@@ -112,6 +112,8 @@ def register(subparsers) -> None:
                    help="draw the saturation curve (distinct entries vs starts, per kind, "
                         "with the Chao1 asymptote) to PATH (.png/.svg/.pdf; default "
                         "OUTPUT stem + _saturation.png)")
+    o.add_argument("--isotropy", action="store_true",
+                   help="group the printed table by isotropy group (largest first)")
     p.set_defaults(func=run)
 
 
@@ -166,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     prov = cat.provenance
     print(f"{problem!r}: {len(cat)} critical points from {prov['n_seed_points']} seed points "
           f"({prov['accepted']} accepted, {prov['rejected']} rejected) in {wall:.1f} s")
-    print(cat.table())
+    print(cat.table(by_isotropy=args.isotropy))
     kinds = ", ".join(f"{k}: {v}" for k, v in sorted(cat.kinds().items()))
     print(f"\n{kinds}")
     if args.until_saturated:

@@ -17,6 +17,12 @@ from .solve import METHODS, SolveResult, solve_point
 from .sweep import catalogue_sweep, planar_grid, problem_grid
 from .symmetry import SymmetryContext, match, orbit_size, symmetry_zero_modes
 from .targeted import TargetResult, TargetSettings, follow_modes, target_index_search
+from .fixedpoint import (BlockStructure, ReducedSolveSettings, find_reduced_critical_points,
+                         parse_blocks, solve_reduced)
+from .isotropy import Isotropy, isotropy
+from .isotypic import IsotypicBlock, isotypic_spectrum, spectrum_with_multiplicities
+from .family import (Family, FamilySettings, fit_asymptotics, follow_family,
+                     isotropy_critical_points, plot_family)
 
 __all__ = [
     "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
@@ -28,4 +34,8 @@ __all__ = [
     "catalogue_sweep", "planar_grid", "problem_grid",
     "native_solve", "NativeSettings", "NativeResult", "target_index_search", "follow_modes",
     "TargetSettings", "TargetResult",
+    "BlockStructure", "ReducedSolveSettings", "find_reduced_critical_points", "parse_blocks",
+    "solve_reduced", "Isotropy", "isotropy", "IsotypicBlock", "isotypic_spectrum",
+    "spectrum_with_multiplicities", "Family", "FamilySettings", "fit_asymptotics",
+    "follow_family", "plot_family", "isotropy_critical_points",
 ]

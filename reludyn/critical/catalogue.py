@@ -30,6 +30,7 @@ from ..validation import student_weights
 from .classify import KINDS, classify
 from ..landscape import dead_rows
 from ..newton import newton_polish
+from .isotropy import isotropy as isotropy_of
 from .symmetry import SymmetryContext, coincident_groups, equalize_coincident, match
 
 SCHEMA = "reludyn.catalogue"
@@ -54,7 +55,11 @@ class CriticalPoint:
     span(V); ``kind`` in KINDS; ``hits``: seeds that reached it; ``orbit_size``:
     number of symmetric copies (None: infinite or not computed); ``sources``: the
     first few seeds that reached it; ``first_start``: the number of starts the finder had
-    processed when this entry appeared (None if unrecorded).
+    processed when this entry appeared (None if unrecorded);
+    ``isotropy``: the subgroup fixing W
+    (:meth:`reludyn.critical.isotropy.Isotropy.to_dict`; None in catalogues
+    written before it existed), with orbit_size · order = K!·|teacher automorphisms|.
+
     """
 
     W: np.ndarray
@@ -79,6 +84,12 @@ class CriticalPoint:
     symmetry: dict | None = None
     method: str | None = None
     sources: list = field(default_factory=list)
+    isotropy: dict | None = None
+
+    @property
+    def isotropy_label(self) -> str:
+        """The isotropy in standard notation (e.g. "Δ(S_5×S_1)"), "" when not computed."""
+        return "" if not self.isotropy else str(self.isotropy.get("label", ""))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -217,6 +228,7 @@ class Catalogue:
         e = CriticalPoint(W=W, grad_norm=float(grad_norm), hits=hits, method=method,
                           sources=[source] if source is not None else [],
                           **{k: v for k, v in info.items() if k in fields})
+        e.isotropy = isotropy_of(W, self._ctx).to_dict()
         self.entries.append(e)
         return len(self.entries) - 1
 
@@ -318,7 +330,7 @@ class Catalogue:
     CSV_COLUMNS = ("id", "loss", "kind", "index", "nullity", "symmetry_zero_modes",
                    "unexplained_zero_modes", "in_plane", "plane_distance", "hits",
                    "orbit_size", "grad_norm", "dead_rows", "coincident_pairs",
-                   "opposite_pairs", "normal_residual", "method")
+                   "opposite_pairs", "normal_residual", "method", "isotropy")
 
     def csv_text(self) -> str:
         buf = _stdio.StringIO()
@@ -332,7 +344,7 @@ class Catalogue:
                         " ".join(f"{a}-{b}" for a, b in e.coincident_pairs),
                         " ".join(f"{a}-{b}" for a, b in e.opposite_pairs),
                         "" if e.normal_residual is None else repr(e.normal_residual),
-                        e.method or ""])
+                        e.method or "", e.isotropy_label])
         return buf.getvalue()
 
     def to_csv(self, path) -> None:
@@ -340,19 +352,37 @@ class Catalogue:
         text = self.csv_text()
         rio.atomic_write(Path(path), lambda fh: fh.write(text.encode()))
 
-    def table(self) -> str:
-        """Human-readable table sorted by loss: loss, type, index, nullity, plane, hits, orbit."""
+    def table(self, by_isotropy: bool = False) -> str:
+        """Human-readable table sorted by loss: loss, type, index, nullity, plane, hits, orbit, isotropy.
+
+        ``by_isotropy``: one section per isotropy group (largest order first), each sorted by loss.
+        """
         rows = sorted(range(len(self.entries)), key=lambda i: self.entries[i].loss)
         head = f"{'id':>4} {'loss':>14} {'type':<17} {'index':>5} {'null':>4} {'sym0':>4} " \
-               f"{'plane':<6} {'hits':>6} {'orbit':>14} {'|grad|':>9}"
+               f"{'plane':<6} {'hits':>6} {'orbit':>14} {'|grad|':>9}  isotropy"
         lines = [head, "-" * len(head)]
+        if by_isotropy:
+            groups: dict = {}
+            for i in rows:
+                groups.setdefault(self.entries[i].isotropy_label or "(not computed)", []).append(i)
+
+            def order_key(label):
+                o = (self.entries[groups[label][0]].isotropy or {}).get("order")
+                return (-(o or 0), label)
+            rows = []
+            for label in sorted(groups, key=order_key):
+                rows.append(label)
+                rows.extend(groups[label])
         for i in rows:
+            if isinstance(i, str):
+                lines.append(f"-- isotropy {i} ({len(groups[i])} entries)")
+                continue
             e = self.entries[i]
             orb = "inf" if e.orbit_size is None and not e.in_plane else (
                 "?" if e.orbit_size is None else str(e.orbit_size))
             lines.append(f"{i:>4} {e.loss:>14.8g} {e.kind:<17} {e.index:>5} {e.nullity:>4} "
                          f"{e.symmetry_zero_modes:>4} {'in' if e.in_plane else 'out':<6} "
-                         f"{e.hits:>6} {orb:>14} {e.grad_norm:>9.2e}")
+                         f"{e.hits:>6} {orb:>14} {e.grad_norm:>9.2e}  {e.isotropy_label}")
         lines.append(self.completeness().line())
         return "\n".join(lines)
 

@@ -15,6 +15,11 @@ Strategies (``n`` = number of seeds, or of GD runs for "gd"):
   out_of_plane  in-plane rows plus components in the orthogonal complement (d > rank V)
   teacher_noise permuted teacher (padded with zero rows / truncated to K rows) plus noise
   user          points supplied by the caller, (n, K, d)
+  isotropy      fixed-point subspaces of every isotropy Δ(S_p1×…×S_pr) with r <= 3 blocks
+                (orthonormal teacher, K = M): item i takes the (i mod P)-th partition of K,
+                draws its parameters and runs the reduced Newton solver there
+                (:mod:`reludyn.critical.fixedpoint`); converged points are exact critical
+                points of J, the others are kept as plain seeds
 """
 from __future__ import annotations
 
@@ -94,6 +99,46 @@ def symmetric_seeds(problem, n, seed) -> SeedBatch:
             A[np.arange(1, K), np.arange(1, K)] = p[3]
         out.append(A @ problem.V)  # coordinates in the teacher basis e_j = v_j
         src.append(f"symmetric:{i}")
+    return SeedBatch(np.asarray(out).reshape(n, K, problem.d), src)
+
+
+def block_partitions(K: int, max_blocks: int = 3) -> list[tuple[int, ...]]:
+    """Partitions of K into at most ``max_blocks`` parts, descending parts, largest first."""
+    out = []
+
+    def rec(rest, cap, parts):
+        if rest == 0:
+            out.append(tuple(parts))
+            return
+        if len(parts) == max_blocks:
+            return
+        for p in range(min(rest, cap), 0, -1):
+            rec(rest - p, p, parts + [p])
+    rec(K, K, [])
+    return out
+
+
+def isotropy_seeds(problem, n, seed) -> SeedBatch:
+    why = applicable(problem, "isotropy")
+    if why:
+        raise ValueError(f"seed strategy 'isotropy' {why}; got {problem!r}")
+    from .fixedpoint import BlockStructure, ReducedSolveSettings, solve_reduced
+
+    K = problem.K
+    parts = block_partitions(K)
+    out, src = [], []
+    for i in range(n):
+        blocks = parts[i % len(parts)]
+        st = BlockStructure(blocks)
+        rng = item_rng(seed, "isotropy", i)
+        th = rng.normal(0.0, 1.0 / np.sqrt(K), st.dim)
+        for a in range(st.r):
+            th[st.alpha(a)] = rng.uniform(-1.2, 1.2)
+        with np.errstate(all="ignore"):
+            res = solve_reduced(st, th, ReducedSolveSettings(tol=1e-13, max_iter=60))
+        theta = res.theta if res.success else th
+        out.append(st.embed(theta) @ problem.V)  # teacher-basis coordinates, e_j = v_j
+        src.append(f"isotropy:{i}:" + "-".join(map(str, blocks)))
     return SeedBatch(np.asarray(out).reshape(n, K, problem.d), src)
 
 
@@ -225,6 +270,7 @@ REGISTRY: dict[str, Strategy] = {
     "out_of_plane": Strategy(out_of_plane_seeds, applies=_needs_complement),
     "teacher_noise": Strategy(teacher_noise_seeds, options=True),
     "user": Strategy(user_seeds, default=False, named=False),
+    "isotropy": Strategy(isotropy_seeds, default=False, applies=_needs_symmetric),
 }
 STRATEGIES = tuple(REGISTRY)
 NAMED_STRATEGIES = tuple(k for k, v in REGISTRY.items() if v.named)
