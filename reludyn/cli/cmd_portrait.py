@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.catalogue or not args.points:
             raise ValueError("slice needs --catalogue PATH and --points ID ID ID")
-        cat = Catalogue.load(args.catalogue)
+        cat = Catalogue.load(args.catalogue, verify=True)
         n = len(cat.entries)
         pts, labels = [], []
         for i, perm in args.points:

@@ -11,6 +11,7 @@ import math
 
 from numba import njit, prange
 
+from ..validation import SQ_NORM_MAX, SQ_NORM_MIN
 from .gradient import grad_kernel, loss_grad_kernel
 from .hessian import hessian_kernel
 from .loss import loss_kernel, loss_with_energy, teacher_energy_kernel
@@ -42,23 +43,38 @@ def hessian_batch_kernel(Ws, V, out):
         hessian_kernel(Ws[i], V, out[i])
 
 
+_SQ_MIN, _SQ_MAX = SQ_NORM_MIN, SQ_NORM_MAX  # squared row norms of the input domain
+
+
 @njit(cache=True)
 def scan_inputs(Wflat, V):
-    """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row."""
+    """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row,
+    5: a nonzero W row, 6: a V row, has a norm outside the input domain (reludyn.validation)."""
     for i in range(Wflat.shape[0]):
         if not math.isfinite(Wflat[i]):
             return 1
     M, d = V.shape
     for m in range(M):
         nz = False
+        sq = 0.0
         for t in range(d):
             x = V[m, t]
             if not math.isfinite(x):
                 return 2
             if x != 0.0:
                 nz = True
+            sq += x * x
         if not nz:
             return 3
+        if sq < _SQ_MIN or sq > _SQ_MAX:
+            return 6
+    for r in range(Wflat.shape[0] // d):
+        sq = 0.0
+        for t in range(d):
+            x = Wflat[r * d + t]
+            sq += x * x
+        if sq != 0.0 and (sq < _SQ_MIN or sq > _SQ_MAX):
+            return 5
     return 0
 
 
