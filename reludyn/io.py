@@ -247,6 +247,10 @@ class OutputBusyError(ValueError):
     def __init__(self, path: Path, lock_path: Path, holder: str):
         self.path, self.lock_path, self.holder = Path(path), Path(lock_path), holder
         who = f" by {holder}" if holder else ""
+        m = re.match(r"pid (\d+) on (\S+)", holder)
+        if m and m.group(2) == socket.gethostname() and not _pid_alive(int(m.group(1))):
+            # the flock is inherited by forked workers, which may outlive a killed parent
+            who += " (that process is gone; worker processes it started still hold the lock)"
         super().__init__(f"output {str(path)!r} is in use{who} (lock file {str(lock_path)!r}); "
                          "wait for that run to finish or choose another output")
 

@@ -196,6 +196,7 @@ def teacher_files(draw):
         text = json.dumps(draw(st.sampled_from([arr.tolist(), {"V": arr.tolist()},
                                                 {"V": arr.tolist(), "K": -1}, {"W": 1}])))
         return ext, text.encode()
+    arr = arr.real if np.iscomplexobj(arr) else arr
     rows = np.atleast_2d(arr) if arr.ndim <= 2 else arr.reshape(arr.shape[0], -1) if arr.size \
         else np.zeros((1, 0))
     return ext, "\n".join(",".join(repr(float(x)) for x in r) for r in rows).encode()

@@ -231,3 +231,40 @@ def test_content_hash_is_canonical():
         rio.content_hash({"f": object()})
     from reludyn.basins.executor import fingerprint
     assert fingerprint({"W": a}) == rio.content_hash({"W": a})
+
+
+def test_a_lock_held_by_orphaned_workers_says_so(tmp_path):
+    code = textwrap.dedent("""
+        import os, sys, time
+        from pathlib import Path
+        from reludyn.io import output_lock
+        with output_lock(sys.argv[1]):
+            if os.fork() == 0:          # a worker inherits the lock...
+                Path(sys.argv[2] + ".tmp").write_text(str(os.getpid()))
+                os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+                time.sleep(60)
+                os._exit(0)
+            time.sleep(60)
+    """)
+    out, ready = tmp_path / "o.json", tmp_path / "ready"
+    parent = subprocess.Popen([sys.executable, "-c", code, str(out), str(ready)])
+    t0 = time.time()
+    while not ready.exists():
+        assert time.time() - t0 < 120
+        time.sleep(0.05)
+    parent.kill()  # ...and outlives its SIGKILLed parent
+    parent.wait()
+    try:
+        with pytest.raises(rio.OutputBusyError, match=rf"pid {parent.pid} .*that process is gone"):
+            with rio.output_lock(out):
+                pass
+    finally:
+        os.kill(int(ready.read_text()), 9)  # the orphaned worker this test started
+    t0 = time.time()
+    while True:  # the kernel releases the lock once the worker is gone
+        try:
+            with rio.output_lock(out):
+                break
+        except rio.OutputBusyError:
+            assert time.time() - t0 < 30
+            time.sleep(0.05)
