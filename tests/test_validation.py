@@ -84,3 +84,17 @@ def test_just_inside_is_accepted_and_zero_student_rows_stay_dead():
     W2 = np.array([[0.6, 0.8], [1e-200, 0.0]])
     assert np.all(np.isfinite(grad(W2, np.eye(2))))
     assert_allclose(grad(W2, np.eye(2))[1], 0.0)
+
+
+@pytest.mark.parametrize("norm", [1e155, 1e-200])
+@pytest.mark.parametrize("cmd", ["train", "catalogue"])
+def test_the_cli_refuses_an_out_of_domain_teacher(tmp_path, capsys, norm, cmd):
+    """Issue 11 #7: such teachers were accepted and every run 'diverged' at step 0, exit 0."""
+    from reludyn.cli import main
+    f = tmp_path / "v.csv"
+    f.write_text(f"1,0\n0,{norm!r}\n")
+    out = tmp_path / ("r.npz" if cmd == "train" else "c.json")
+    assert main([cmd, "--teacher", "file", "--teacher-file", str(f), "-n", "2", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "outside the range [1e-150, 1e+150]" in err and "Traceback" not in err
+    assert not out.exists()
