@@ -200,6 +200,21 @@ def read_npz(path, what: str = "NPZ file") -> dict[str, np.ndarray]:
         raise ValueError(f"{what} {str(path)!r} is damaged or not an .npz: {exc}") from None
 
 
+def check_lengths(arrays: dict, what: str, keys=None) -> int:
+    """Require the arrays named ``keys`` (default: all) to have the same first dimension;
+    returns it. For files that hold one row per run (a resumed .npz: W, loss, steps, ...):
+    a file whose arrays disagree is damaged, and ValueError names the arrays and lengths."""
+    keys = list(arrays) if keys is None else list(keys)
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise ValueError(f"{what} lacks arrays {missing}")
+    lengths = {k: (np.shape(arrays[k])[0] if np.ndim(arrays[k]) else None) for k in keys}
+    if len(set(lengths.values())) > 1 or None in lengths.values():
+        desc = ", ".join(f"{k}: {'scalar' if n is None else n}" for k, n in lengths.items())
+        raise ValueError(f"{what} is damaged: its arrays have different lengths ({desc})")
+    return next(iter(lengths.values()), 0) or 0
+
+
 # --- writability --------------------------------------------------------------
 def check_writable(path, what: str = "output", kind: str = "file") -> Path:
     """Refuse an output that cannot be written, before any work starts; returns ``Path(path)``.

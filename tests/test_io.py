@@ -268,3 +268,17 @@ def test_a_lock_held_by_orphaned_workers_says_so(tmp_path):
         except rio.OutputBusyError:
             assert time.time() - t0 < 30
             time.sleep(0.05)
+
+
+def test_check_lengths(tmp_path):
+    rio.write_npz(tmp_path / "r.npz", W=np.zeros((5, 2, 2)), loss=np.zeros(5), s=np.array(["a"] * 5))
+    assert rio.check_lengths(rio.read_npz(tmp_path / "r.npz"), "run file") == 5
+    # the resumed file: W with 554 rows and 800 losses
+    bad = {"W": np.zeros((554, 2, 2)), "loss": np.zeros(800)}
+    with pytest.raises(ValueError, match=r"run file is damaged: .*W: 554, loss: 800"):
+        rio.check_lengths(bad, "run file")
+    with pytest.raises(ValueError, match=r"lacks arrays \['steps'\]"):
+        rio.check_lengths(bad, "run file", keys=["W", "steps"])
+    with pytest.raises(ValueError, match="scalar"):
+        rio.check_lengths({"W": np.zeros(3), "eta": np.float64(0.1)}, "run file")
+    assert rio.check_lengths({"W": np.zeros((3, 1)), "eta": np.float64(0.1)}, "f", keys=["W"]) == 3
