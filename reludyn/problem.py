@@ -12,6 +12,15 @@ import numpy as np
 from . import landscape
 from .validation import as_float_array, check_finite, positive_int, teacher_matrix
 
+MAX_ENTRIES = 10**7  # entries of V (M·d) and of one student W (K·d): 80 MB each in float64
+
+
+def _check_size(rows: int, d: int, what: str) -> None:
+    if rows * d > MAX_ENTRIES:
+        raise ValueError(f"{what} would have {rows} x {d} = {rows * d:,} entries, more than "
+                         f"the {MAX_ENTRIES:,} reludyn allows (a population-loss problem this "
+                         "large is out of reach of its O(K·M·d) kernels anyway)")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -32,6 +41,7 @@ class Problem:
         V = teacher_matrix(self.V, "V").copy()
         object.__setattr__(self, "V", V)
         object.__setattr__(self, "K", positive_int(self.K, "K"))
+        _check_size(self.K, V.shape[1], "the student W (K x d)")
         if not isinstance(self.kind, str):
             raise TypeError(f"kind must be a string, got {type(self.kind).__name__}")
 
@@ -70,7 +80,9 @@ class Problem:
         d = M if d is None else positive_int(d, "d")
         if d < M:
             raise ValueError(f"an orthonormal teacher needs d >= M, got M = {M}, d = {d}")
+        _check_size(M, d, "the teacher V (M x d)")
         K = M if K is None else K
+        _check_size(positive_int(K, "K"), d, "the student W (K x d)")
         return cls(np.eye(d)[:M].copy(), K, "orthonormal", {"M": M, "d": d})
 
     @classmethod
@@ -79,6 +91,7 @@ class Problem:
         M = positive_int(M, "M")
         d = positive_int(d, "d")
         seed = positive_int(seed, "seed", minimum=0)
+        _check_size(M, d, "the teacher V (M x d)")
         V = np.random.default_rng(seed).standard_normal((M, d))
         return cls(V, M if K is None else K, "gaussian", {"M": M, "d": d, "seed": seed})
 
@@ -125,8 +138,10 @@ class Problem:
             else:
                 raise ValueError(f"unsupported extension {suffix!r} (use .npy, .csv or .json)")
             V = as_float_array(V, "V")
-        except (ValueError, TypeError, OSError) as exc:
-            raise ValueError(f"cannot read a teacher from {str(path)!r}: {exc}") from None
+        except (ValueError, TypeError, OSError, EOFError, csv.Error) as exc:
+            # EOFError: an empty .npy; csv.Error: NUL bytes and the like in a .csv
+            raise ValueError(f"cannot read a teacher from {str(path)!r}: "
+                             f"{exc or type(exc).__name__}") from None
         if V.ndim == 1:
             V = V[None]
         V = teacher_matrix(V, f"teacher in {path.name}")

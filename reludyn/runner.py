@@ -28,18 +28,16 @@ backend or on the order in which tasks finish: they are returned in task order.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
-import json
 import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
-from .io import read_json, read_npz, write_json, write_npz
+from .io import content_hash, read_json, read_npz, write_json, write_npz
 from .progress import Progress
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -53,29 +51,9 @@ class Task:
     params: dict = field(default_factory=dict)
 
 
-def _canonical(obj: Any):
-    """A JSON-able, order-stable form of task parameters, used only for fingerprints."""
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):
-        return {"__type__": type(obj).__name__, **_canonical(obj.to_dict())}
-    if isinstance(obj, dict):
-        return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(obj, (list, tuple)):
-        return [_canonical(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return {"__array__": list(obj.shape), "dtype": str(obj.dtype),
-                "sha256": hashlib.sha256(np.ascontiguousarray(obj).tobytes()).hexdigest()}
-    if isinstance(obj, (np.integer, np.floating, np.bool_)):
-        return obj.item()
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise TypeError(f"task parameter of type {type(obj).__name__} cannot be fingerprinted "
-                    "(use numbers, strings, lists, dicts, numpy arrays or objects with to_dict)")
-
-
 def fingerprint(params: dict) -> str:
     """SHA-256 of the canonical JSON of ``params`` (arrays by shape, dtype and bytes)."""
-    text = json.dumps(_canonical(params), sort_keys=True, allow_nan=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return content_hash(params)
 
 
 def _fn_name(fn: Callable) -> str:

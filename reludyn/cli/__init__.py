@@ -46,6 +46,10 @@ def main(argv=None) -> int:
     except (ValueError, TypeError) as exc:
         print(f"reludyn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError as exc:  # sizes the options allow but the machine does not
+        print(f"reludyn {args.command}: error: out of memory ({exc or 'MemoryError'}); "
+              "use smaller sizes", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\nreludyn {args.command}: interrupted; finished work was saved", file=sys.stderr)
         return 130

@@ -75,14 +75,14 @@ def register(sub) -> None:
         help="basin fractions: run many starts and map each end point to a catalogue entry",
         description="Run N seeded starts under GD or gradient flow, map every end point to a "
         "catalogue entry (symmetry-aware; unmatched converged ends are polished, classified and "
-        "added) and report each entry's fraction with a 95%% Wilson interval. Writes "
+        "added) and report each entry's fraction with a 95% Wilson interval. Writes "
         "OUT/basins.json, OUT/basins.csv, OUT/catalogue.json and per-task results in OUT/tasks "
         "(an interrupted run resumes; a finished one is not recomputed).",
     )
     add_problem_args(p)
     p.add_argument("--catalogue", help="catalogue JSON to start from (default: an empty one); "
                    "its problem is used unless problem options are given")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, help="output directory")
     p.add_argument("-n", "--n", dest="n", type=positive_int_arg, default=1000,
                    help="number of starts (default 1000)")
     p.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of the starts")

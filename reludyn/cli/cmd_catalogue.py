@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from . import CLIError
-from .common import add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg, \
-    problem_from_args
+from .common import add_problem_args, locked, nonneg_int_arg, output_file_arg, \
+    positive_float_arg, positive_int_arg, problem_from_args
 
 
 def _strategy_names() -> tuple[str, ...]:
@@ -92,7 +92,9 @@ def register(subparsers) -> None:
                    help="processes for the solves; 0 = one per available core, at most 8 "
                         "(default 0; the catalogue does not depend on it)")
     o = p.add_argument_group("output")
-    o.add_argument("-o", "--output", default="catalogue.json", help="catalogue JSON path")
+    o.add_argument("-o", "--out", "--output", dest="output", type=output_file_arg,
+                   default="catalogue.json", help="catalogue JSON path (checked writable, "
+                   "locked against a second run writing it)")
     o.add_argument("--save-every", type=positive_int_arg, default=50,
                    help="rewrite the catalogue every this many seeds (default 50)")
     o.add_argument("--fresh", action="store_true",
@@ -114,7 +116,7 @@ def register(subparsers) -> None:
                         "OUTPUT stem + _saturation.png)")
     o.add_argument("--isotropy", action="store_true",
                    help="group the printed table by isotropy group (largest first)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "output"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         bad = [s for s in strategies if s not in _strategy_names()]
         if bad:
             raise CLIError(f"unknown strategies {bad}; choose from {', '.join(_strategy_names())}")
+    if args.n_seeds == 0 and args.counts is None and not args.points:
+        raise CLIError("-n 0 gives no seeds: use -n >= 1 (or --points FILE to solve only those)")
     from ..critical.solve import METHODS
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     bad = [m for m in methods if m not in METHODS]

@@ -23,7 +23,7 @@ def register(sub) -> None:
     p.add_argument("--catalogue", required=True, help="catalogue JSON (e.g. from `reludyn basins`)")
     p.add_argument("--basins", help="basins.json from `reludyn basins` on the same catalogue: "
                    "adds basin fractions to the nodes")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, help="output directory")
     p.add_argument("--eps", type=positive_float_arg, default=1e-3, help="push length (default 1e-3)")
     p.add_argument("--n-random", type=nonneg_int_arg, default=4,
                    help="random unstable combinations per saddle of index > 1 (default 4)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import positive_int_arg
+from .common import grid_arg, locked, output_file_arg, positive_int_arg
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -46,10 +46,11 @@ def register(sub) -> None:
     p.add_argument("--points", type=_point_spec, nargs=3, metavar="ID[:PERM]",
                    help="three catalogue entries spanning the slice; ID:p0,p1,... takes entry ID "
                         "with its rows reordered (a symmetric copy), e.g. 1:1,0,2")
-    p.add_argument("--grid", type=positive_int_arg, default=61, help="grid points per axis (default 61)")
-    p.add_argument("--out", required=True, help="figure file (.png, .svg or .pdf)")
+    p.add_argument("--grid", type=grid_arg, default=61, help="grid points per axis, >= 5 (default 61)")
+    p.add_argument("-o", "--out", "--output", dest="out", type=output_file_arg, required=True,
+                   help="figure file (.png, .svg or .pdf)")
     p.add_argument("--dpi", type=positive_int_arg, default=100)
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "out"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not args.catalogue or not args.points:
             raise ValueError("slice needs --catalogue PATH and --points ID ID ID")
-        cat = Catalogue.load(args.catalogue)
+        cat = Catalogue.load(args.catalogue, verify=True)
         n = len(cat.entries)
         pts, labels = [], []
         for i, perm in args.points:

@@ -29,7 +29,7 @@ def register(subparsers) -> None:
         "The scripts come with the source checkout, not with the installed package.",
     )
     p.add_argument("--fast", action="store_true", help="quick reduced versions (minutes in total)")
-    p.add_argument("--out-dir", default=None,
+    p.add_argument("-o", "--out", "--output", "--out-dir", dest="out_dir", default=None,
                    help="output folder (default figures/, with --fast figures/fast/)")
     p.add_argument("--only", default=None,
                    help="comma-separated claim letters to run, e.g. a,b,h (default: all)")

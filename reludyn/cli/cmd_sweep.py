@@ -32,7 +32,7 @@ def register(sub) -> None:
     s = p.add_argument_group("catalogues")
     s.add_argument("-n", "--n-seeds", type=positive_int_arg, default=100, help="seeds per problem")
     s.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of every random draw")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, help="output directory")
     add_executor_args(p)
     p.set_defaults(func=run)
 

@@ -63,7 +63,8 @@ def register(subparsers) -> None:
     d.add_argument("--record", type=nonneg_int_arg, default=0,
                    help="GD: store each trajectory at about this many log-spaced steps")
     o = p.add_argument_group("output")
-    o.add_argument("-o", "--output", required=True, help="output .npz (summary goes to .json)")
+    o.add_argument("-o", "--out", "--output", dest="output", required=True,
+                   help="output .npz (summary goes to .json)")
     o.add_argument("--global-tol", type=positive_float_arg, default=1e-3,
                    help="loss below this counts as the global minimum (default 1e-3)")
     o.add_argument("--group-tol", type=nonneg_float_arg, default=1e-6,

@@ -281,6 +281,7 @@ class Catalogue:
             "provenance": self.provenance,
             "entries": [e.to_dict() for e in self.entries],
             "completeness": self.completeness().to_dict(),
+            "fingerprint": self.fingerprint(),
         }
 
     def save(self, path) -> None:
@@ -318,13 +319,20 @@ class Catalogue:
         return cat
 
     @classmethod
-    def load(cls, path, problem: Problem | None = None) -> "Catalogue":
-        """Read a catalogue written by :meth:`save`; if ``problem`` is given it must match."""
+    def load(cls, path, problem: Problem | None = None, verify: bool = False) -> "Catalogue":
+        """Read a catalogue written by :meth:`save`; if ``problem`` is given it must match.
+
+        ``verify=True`` (what the CLI uses) recomputes every entry from W and V and refuses a
+        file that disagrees with itself (see :meth:`verify`).
+        """
         data = rio.read_json(path, "catalogue file")
-        cat = cls.from_dict(data, f"catalogue file {str(path)!r}")
+        what = f"catalogue file {str(path)!r}"
+        cat = cls.from_dict(data, what)
         if problem is not None and cat.problem != problem:
             raise ValueError(f"catalogue file {str(path)!r} is for {cat.problem!r}, "
                              f"not for {problem!r}")
+        if verify:
+            cat.verify(what, stored_fingerprint=data.get("fingerprint"))
         return cat
 
     CSV_COLUMNS = ("id", "loss", "kind", "index", "nullity", "symmetry_zero_modes",
@@ -456,3 +464,57 @@ class Catalogue:
         if block != self.completeness().to_dict():
             raise ValueError("its completeness block disagrees with the entries' hits "
                              "(edited by hand?); delete the block to have it recomputed")
+
+    # --- provenance: fingerprint and verification (issue 11) --------------------------------
+    def fingerprint(self) -> str:
+        """SHA-256 of what the catalogue claims to be about: the problem (K, V), every entry's W
+        in order, and the settings (:func:`reludyn.io.content_hash`). Stored on save; files
+        derived from a catalogue (basin tables) can record it to be matched later."""
+        return rio.content_hash({"K": self.problem.K, "V": self.problem.V,
+                                 "W": [np.asarray(e.W, dtype=np.float64) for e in self.entries],
+                                 "settings": self.settings})
+
+    def verify(self, what: str = "catalogue", stored_fingerprint: str | None = None) -> None:
+        """Recompute each entry's loss, gradient norm, Hessian index and kind from W and V and
+        raise ValueError naming the entry and the field where the stored value disagrees
+        (an edited teacher, a moved W, an edited kind or loss). Then, if given, the stored
+        fingerprint must match :meth:`fingerprint`.
+
+        Tolerances: loss within 1e-9·max(|J|, teacher energy); gradient norm within
+        max(10·tol, 1e-9·max teacher row norm); index, nullity and kind exactly (with the
+        K < M relabelling of :meth:`sort`).
+        """
+        P, s = self.problem, self.settings
+        te = max(self._teacher_energy, 1e-300)
+        gscale = float(np.max(np.linalg.norm(P.V, axis=1)))
+        gtol = max(10.0 * s["tol"], 1e-9 * gscale)
+        infos = []
+        for i, e in enumerate(self.entries):
+            W = np.ascontiguousarray(e.W, dtype=np.float64)
+            J = float(P.loss(W))
+            if not abs(J - float(e.loss)) <= 1e-9 * max(abs(J), te):
+                raise ValueError(f"{what}: entry {i}: stored loss {e.loss!r} disagrees with "
+                                 f"J(W) = {J!r} recomputed from its W and the teacher V")
+            g = float(np.linalg.norm(P.grad(W)))
+            if not abs(g - float(e.grad_norm)) <= gtol:
+                raise ValueError(f"{what}: entry {i}: stored grad_norm {e.grad_norm!r} "
+                                 f"disagrees with |grad J(W)| = {g:.3g} recomputed from its W "
+                                 "and V (W moved, or not a critical point)")
+            infos.append(classify(W, P.V, ctx=self._ctx, null_rtol=s["null_rtol"],
+                                  global_atol=s["global_atol"], plane_tol=s["plane_tol"]))
+        kinds = [info["kind"] for info in infos]
+        if P.K < P.M:  # the relabelling of sort(): the lowest minimum is the global one
+            mins = sorted((k for k, kd in enumerate(kinds) if kd in ("global_min", "spurious_min")),
+                          key=lambda k: (round(self.entries[k].loss, 12), self.entries[k].index))
+            for r, k in enumerate(mins):
+                kinds[k] = "global_min" if r == 0 else "spurious_min"
+        for i, (e, info, kind) in enumerate(zip(self.entries, infos, kinds)):
+            for name, new in (("index", info["index"]), ("nullity", info["nullity"]),
+                              ("kind", kind)):
+                old = getattr(e, name)
+                if old != new:
+                    raise ValueError(f"{what}: entry {i}: stored {name} {old!r} disagrees with "
+                                     f"{new!r} recomputed from its W and the teacher V")
+        if stored_fingerprint is not None and stored_fingerprint != self.fingerprint():
+            raise ValueError(f"{what}: its fingerprint does not match its problem, entries' W "
+                             "and settings (edited after it was written)")

@@ -12,6 +12,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ..validation import SQ_NORM_MAX, SQ_NORM_MIN
 from .gradient import grad_into, grad_kernel, grad_workspace, loss_grad_kernel
 from .hessian import hessian_kernel
 from .loss import loss_kernel, loss_with_energy, teacher_energy_kernel
@@ -58,11 +59,13 @@ def hessian_batch_kernel(Ws, V, out):
 
 
 _EXP_MASK = np.uint64(0x7FF0000000000000)
+_SQ_MIN, _SQ_MAX = SQ_NORM_MIN, SQ_NORM_MAX  # squared row norms of the input domain
 
 
 @njit(cache=True)
 def scan_inputs(Wflat, V):
-    """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row."""
+    """0 if all inputs are usable, else 1: W not finite, 2: V not finite, 3: V has a zero row,
+    5: a nonzero W row, 6: a V row, has a norm outside the input domain (reludyn.validation)."""
     # a NaN or inf has all exponent bits set; counting them over the bit patterns
     # is an integer reduction, which vectorizes (an early-exit loop does not)
     bits = Wflat.view(np.uint64)
@@ -74,14 +77,25 @@ def scan_inputs(Wflat, V):
     M, d = V.shape
     for m in range(M):
         nz = False
+        sq = 0.0
         for t in range(d):
             x = V[m, t]
             if not math.isfinite(x):
                 return 2
             if x != 0.0:
                 nz = True
+            sq += x * x
         if not nz:
             return 3
+        if sq < _SQ_MIN or sq > _SQ_MAX:
+            return 6
+    for r in range(Wflat.shape[0] // d):
+        sq = 0.0
+        for t in range(d):
+            x = Wflat[r * d + t]
+            sq += x * x
+        if sq != 0.0 and (sq < _SQ_MIN or sq > _SQ_MAX):
+            return 5
     return 0
 
 

@@ -19,6 +19,15 @@ KIND_COLORS = {"global_min": "gold", "spurious_min": "tab:red", "saddle": "tab:o
                "max": "k", "degenerate": "tab:purple", "nondifferentiable": "0.5"}
 
 
+def format_loss(J: float, spec: str = ".4f", zero_below: float = 1e-12) -> str:
+    """Format a loss for a label: |J| < zero_below (rounding at the global minimum, where the
+    kernels may return -1e-17 or -0.0) is printed as 0, never as "-0.0000"."""
+    J = float(J)
+    if abs(J) < zero_below:
+        J = 0.0  # a positive zero: max(-0.0, 0.0) would keep the sign
+    return format(J, spec)
+
+
 def graph_layout(G: nx.DiGraph) -> dict:
     """{node: (x, loss)}: minima (no out-edges) spread by loss, others above their targets."""
     loss = {n: float(G.nodes[n].get("loss", np.nan)) for n in G}
@@ -105,8 +114,8 @@ def draw_basin_graph(G: nx.DiGraph, path=None, *, color_by: str = "kind", ax=Non
         if "basin_fraction" in a:
             lab += f"\n{100 * a['basin_fraction']:.1f}%"
         labels[n] = lab
-    for n, (x, y) in pos.items():
-        ax.annotate(labels[n], (x, y), textcoords="offset points", xytext=(9, 2), fontsize=7)
+    texts = [ax.annotate(labels[n], (x, y), textcoords="offset points", xytext=(9, 2),
+                         fontsize=7) for n, (x, y) in sorted(pos.items(), key=lambda kv: kv[1][::-1])]
     ax.set_yscale(yscale)
     ax.set_ylabel("loss J")
     ax.set_xticks([])
@@ -120,9 +129,37 @@ def draw_basin_graph(G: nx.DiGraph, path=None, *, color_by: str = "kind", ax=Non
         ax.set_title(title, fontsize=9)
     if color_by == "kind" and nodes:
         ax.legend(fontsize=7, loc="upper right")
+    declutter_labels(fig, texts)
     if path is not None:
         save_figure(fig, path)
     return fig, ax
+
+
+def declutter_labels(fig, texts, pad: float = 1.0) -> None:
+    """Move annotations (``textcoords="offset points"``) up until no two overlap.
+
+    Nodes at (nearly) equal loss and close positions, e.g. the saddles of the K = 4 graph,
+    otherwise get labels drawn over each other. Texts are placed in the given order (lowest
+    first); each is lifted by the overlap with those placed before it, plus ``pad`` points.
+    """
+    if not texts:
+        return
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure: give it an Agg canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()  # settles the layout, so the extents measured are the final ones
+    renderer = fig.canvas.get_renderer()
+    px_per_pt = fig.dpi / 72.0
+    placed = []
+    for t in texts:
+        for _ in range(4 * len(texts) + 4):
+            bb = t.get_window_extent(renderer)
+            hit = next((p for p in placed if bb.overlaps(p)), None)
+            if hit is None:
+                break
+            dx, dy = t.xyann
+            t.xyann = (dx, dy + (hit.y1 - bb.y0) / px_per_pt + pad)
+        placed.append(t.get_window_extent(renderer))
 
 
 def save_figure(fig, path, dpi: int = 100, tight: bool = False) -> list[Path]:
@@ -166,7 +203,7 @@ def draw_fractions(table, path=None, *, ax=None, title: str | None = None):
     err = np.array([[r["fraction"] - r["lo"] for r in rows], [r["hi"] - r["fraction"] for r in rows]])
     ax.bar(x, f, color=[KIND_COLORS.get(r["kind"], "tab:gray") for r in rows], edgecolor="k")
     ax.errorbar(x, f, yerr=err, fmt="none", ecolor="k", capsize=4)
-    ax.set_xticks(x, [f"{r['entry']}: {r['kind']}\nJ={max(r['loss'], 0.0) if abs(r['loss']) < 1e-12 else r['loss']:.3g}"
+    ax.set_xticks(x, [f"{r['entry']}: {r['kind']}\nJ={format_loss(r['loss'], '.3g')}"
                       for r in rows], fontsize=7)
     ax.set_ylabel("basin fraction (95% Wilson interval)")
     ax.set_ylim(0, 1.05)
