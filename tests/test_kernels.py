@@ -1,12 +1,13 @@
 """The core kernels' building blocks: the vectorizable arccos/arcsin and the two angle paths."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from _kernel_shims import acos_fast_array, asin_small_array
 
-from reludyn import kernels
+from reludyn import kernels, validation
 
 
 def test_acos_fast_within_one_ulp():
@@ -126,8 +127,9 @@ def test_workspace_reused_across_iterates_equals_fresh_calls():
 
 
 def test_scan_inputs_flags_every_nonfinite_value():
-    """The bit-pattern scan flags NaN (quiet, signalling, negative) and ±inf anywhere in W,
-    and nothing finite (largest, subnormal, -0.0)."""
+    """The bit-pattern scan flags NaN (quiet, signalling, negative) and ±inf anywhere in W
+    (code 1), and no finite entry as such (largest, subnormal, -0.0): finite rows are judged
+    only by their norm against the input domain of reludyn.validation (code 5 outside)."""
     V = np.eye(3)
     specials = [np.nan, -np.nan, np.inf, -np.inf,
                 np.frombuffer(np.uint64(0x7FF0000000000001).tobytes(), np.float64)[0]]
@@ -136,8 +138,18 @@ def test_scan_inputs_flags_every_nonfinite_value():
             W = np.ones((3, 3))
             W.flat[k] = x
             assert kernels.scan_inputs(W.reshape(-1), V) == 1
-    W = np.array([[np.finfo(float).max, -0.0, 5e-324], [1.0, -np.finfo(float).max, 1e-310], [1, 2, 3]])
+    W = np.array([[1.0, -0.0, 5e-324], [1e-310, -1.0, 1e-310], [1, 2, 3]])
     assert kernels.scan_inputs(W.reshape(-1), V) == 0
+    big = np.finfo(float).max
+    for row in ([big, -0.0, 5e-324], [1.0, -big, 1e-310], [1e-160, 0.0, 0.0]):
+        W = np.array([row, [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+        assert kernels.scan_inputs(W.reshape(-1), V) == 5  # finite, but outside the domain
+        with pytest.raises(ValueError, match="norm"):  # the Python-level check agrees
+            validation.check_row_scale(W, "W", allow_zero=True)
+    # a row whose squares all underflow is a dead row for both (squared norm exactly 0)
+    W = np.array([[5e-324, 0.0, -1e-200], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    assert kernels.scan_inputs(W.reshape(-1), V) == 0
+    validation.check_row_scale(W, "W", allow_zero=True)
 
 
 def test_batch_on_shared_workspaces_equals_single_points():
