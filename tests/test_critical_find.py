@@ -168,3 +168,71 @@ def test_k_below_m_lowest_minimum_is_labelled_global():
     from reludyn.dynamics.init import gaussian_init
     res = gradient_descent(P, gaussian_init(P, 20, seed=5), 0.2, tol=1e-9, max_steps=20_000)
     assert np.min(res.loss) >= mins[0].loss - 1e-9
+
+
+@pytest.mark.parametrize("methods", [SCIPY, ("native", "hybr", "lm", "lsq")],
+                         ids=["scipy", "native"])
+def test_catalogue_does_not_depend_on_chunking_or_workers(methods):
+    """One chunk in this process vs chunks of 2 and 5 seeds in two worker processes."""
+    P = rd.Problem.orthonormal(3, 4, K=3)
+    solver = SolverSettings(methods=methods)
+    ref = find_critical_points(P, SeedSettings(n_seeds=10, seed=7), solver=solver)
+    p = ref.provenance
+    assert p["seeds_done"] == p["n_seed_points"] == p["accepted"] + p["rejected"] == ref.starts
+    for ex in (Executor(chunk=2, workers=1), Executor(chunk=5, workers=2)):
+        cat = find_critical_points(P, SeedSettings(n_seeds=10, seed=7), solver=solver,
+                                   executor=ex)
+        assert [e.to_dict() for e in cat] == [e.to_dict() for e in ref]
+        assert cat.provenance["accepted_by"] == p["accepted_by"]
+        assert cat.completeness() == ref.completeness()
+
+
+def test_resume_goes_through_the_runner_chunks(tmp_path, monkeypatch):
+    """An interrupted run leaves finished chunk files; the rerun loads them, solves only
+    the rest, and removes the chunk directory once the catalogue is complete."""
+    P = rd.Problem.orthonormal(2, 3)
+    seeds, solver = SeedSettings(n_seeds=8, seed=2), SolverSettings(methods=SCIPY)
+    full = find_critical_points(P, seeds, solver=solver)
+    out = tmp_path / "cat.json"
+    real, calls = find_mod._solve_task, {"n": 0}
+
+    def flaky(args):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise KeyboardInterrupt
+        return real(args)
+
+    monkeypatch.setattr(find_mod, "_solve_task", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        find_critical_points(P, seeds, solver=solver, executor=Executor(chunk=2), out=out)
+    chunks = find_mod.chunk_dir(out)
+    assert sorted(f.name for f in (chunks / "tasks").iterdir()) == \
+        ["seeds0000000-0000002.npz", "seeds0000002-0000004.npz"]
+    assert Catalogue.load(out).provenance["seeds_done"] == 4
+    calls["n"] = -100
+    done = find_critical_points(P, seeds, solver=solver, executor=Executor(chunk=2), out=out,
+                                resume=True)
+    assert calls["n"] == -100 + full.provenance["n_seed_points"] - 4  # only the rest solved
+    assert [e.to_dict() for e in done] == [e.to_dict() for e in full]
+    assert not chunks.exists() and Catalogue.load(out).provenance["complete"]
+
+
+def test_settings_objects_validate_once():
+    with pytest.raises(ValueError, match="seed"):
+        SeedSettings(seed=-1)
+    with pytest.raises(ValueError, match="unknown seed strategy"):
+        SeedSettings(n_seeds={"magic": 3})
+    with pytest.raises(ValueError, match="options has unknown strategy"):
+        SeedSettings(options={"magic": {}})
+    with pytest.raises(TypeError, match="NativeSettings"):
+        SolverSettings(native={"tol": 1.0})
+    with pytest.raises(ValueError, match="max_nfev"):
+        SolverSettings(max_nfev=0)
+    assert SolverSettings(tol=1e-9).native.tol == 1e-9
+    assert SeedSettings(strategies="random").strategies == ("random",)
+    P = rd.Problem.orthonormal(2)
+    with pytest.raises(TypeError, match="SolverSettings"):
+        find_critical_points(P, 4, solver={"tol": 1e-9})
+    with pytest.raises(TypeError, match="Executor"):
+        find_critical_points(P, 4, executor=2)
+    assert len(find_critical_points(P, 4)) == len(find_critical_points(P, SeedSettings(4)))
