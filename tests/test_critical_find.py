@@ -129,7 +129,8 @@ def test_resume_after_interruption(tmp_path, monkeypatch):
     assert done.provenance["complete"]
     assert [e.to_dict() for e in done] == [e.to_dict() for e in full]
     with pytest.raises(ValueError, match="cannot resume"):
-        find_critical_points(P, SeedSettings(n_seeds=20, seed=4), solver=SolverSettings(methods=SCIPY), out=out, resume=True)
+        find_critical_points(P, SeedSettings(n_seeds=20, seed=4),
+                             solver=SolverSettings(methods=SCIPY), out=out, resume=True)
 
 
 def test_workers_do_not_change_the_result():

@@ -82,7 +82,8 @@ def test_perturbed_symmetric_saddle_returns_to_it(K):
 def test_out_of_plane_saddle_with_nullity_two():
     """K = M = 2, d = 5: the out-of-plane saddles form rotation orbits (nullity d − K − 1 = 2)."""
     P = rd.Problem.orthonormal(2, 5)
-    ref = find_critical_points(P, SeedSettings(n_seeds={"out_of_plane": 12}, seed=1), solver=SolverSettings(methods=SCIPY))
+    ref = find_critical_points(P, SeedSettings(n_seeds={"out_of_plane": 12}, seed=1),
+                               solver=SolverSettings(methods=SCIPY))
     oop = [e for e in ref if not e.in_plane and e.kind == "saddle" and e.nullity == 2]
     assert oop
     rng = np.random.default_rng(0)
@@ -179,7 +180,8 @@ def test_solve_point_native_method_and_dead_rows():
 
 def test_find_native_only_and_fallback_agree_with_scipy_catalogue():
     P = rd.Problem.orthonormal(2, 3)
-    nat = find_critical_points(P, SeedSettings(n_seeds=16, seed=2), solver=SolverSettings(methods=("native",)))
+    nat = find_critical_points(P, SeedSettings(n_seeds=16, seed=2),
+                               solver=SolverSettings(methods=("native",)))
     both = find_critical_points(P, SeedSettings(n_seeds=16, seed=2))
     sci = find_critical_points(P, SeedSettings(n_seeds=16, seed=2), solver=SolverSettings(methods=SCIPY))
     prov = both.provenance
@@ -235,7 +237,8 @@ def test_k20_catalogue_contains_the_published_type_a_minimum():
     """Safran & Shamir (2018): at k = n = 20 the type-A spurious minimum has
     J = 0.0112755819, index 0 and 12 distinct Hessian eigenvalues."""
     P = rd.Problem.orthonormal(20)
-    cat = find_critical_points(P, SeedSettings(n_seeds={"symmetric": 10}, seed=0), solver=SolverSettings(methods=("native",)))
+    cat = find_critical_points(P, SeedSettings(n_seeds={"symmetric": 10}, seed=0),
+                               solver=SolverSettings(methods=("native",)))
     hits = [e for e in cat if abs(e.loss - 0.0112755819) < 1e-9]
     assert hits
     e = hits[0]

@@ -26,7 +26,8 @@ from .family import (Family, FamilySettings, fit_asymptotics, follow_family,
                      isotropy_critical_points, plot_family)
 
 __all__ = [
-    "find_critical_points", "SeedSettings", "SolverSettings", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
+    "find_critical_points", "SeedSettings", "SolverSettings", "Catalogue", "CriticalPoint",
+    "SCHEMA_VERSION", "KINDS",
     "classify", "STRATEGIES", "SeedBatch", "make_seeds", "METHODS", "SolveResult",
     "solve_point", "SymmetryContext", "match", "orbit_size", "symmetry_zero_modes",
     # completeness

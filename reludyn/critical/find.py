@@ -357,9 +357,7 @@ def _find(problem: Problem, seeds: SeedSettings, solver: SolverSettings, executo
         # memory_mb only sets the native solver's inner chunking, which changes no result
         prov["native_settings"] = {k: v for k, v in native.items() if k != "memory_mb"}
     settings = {"tol": tol, "dedup_tol": solver.dedup_tol, "null_rtol": solver.null_rtol}
-    fresh = lambda: Catalogue(problem, settings=settings, provenance=dict(  # noqa: E731
-        prov, timing=dict(prov["timing"]), accepted_by=dict(prov["accepted_by"])))
-    cat = fresh()
+    cat = Catalogue(problem, settings=settings, provenance=prov)
     if out is not None and resume and Path(out).is_file():
         old = Catalogue.load(out, problem)
         if _settings_key(old.provenance) != _settings_key(prov) or \

@@ -89,7 +89,8 @@ def catalogue_sweep(problems, out_dir, *, n_seeds: int = 100, seed: int = 0,
     """Catalogue every problem; returns one summary dict per problem (in order).
 
     options: seed strategies and solver settings (see :func:`sweep_settings`).
-    executor: workers or Dask scheduler, progress (its out_dir is replaced by ``out_dir``, its chunk is unused:
+    executor: workers or Dask scheduler, progress (its out_dir is replaced by ``out_dir``,
+    its chunk is unused:
     one task per problem). Writes ``out_dir/catalogues/<key>.json`` per problem, the
     runner's per-task files and ``out_dir/sweep.json`` (the summaries). Summary keys:
     key, K, M, d, kind, entries, counts per type, min_spurious_loss, and the per-entry arrays.
