@@ -73,7 +73,7 @@ def symmetric_saddle_graphs(out: Path, Ks=(2, 5, 10), data: Path | None = None,
 def basins_K10(out: Path, n: int = 1000, workers: int = 1, data: Path | None = None,
                max_eig: int = 12, n_random: int = 8, scheduler=None):
     """Basin fractions for K = M = d = 10 (Xavier, GD η = 0.1) and the graph of its saddles."""
-    from reludyn.critical import find_critical_points
+    from reludyn.critical import SeedSettings, find_critical_points
     from reludyn.problem import Problem
     from reludyn.plots.graphdraw import draw_basin_graph, draw_fractions
     from reludyn.basins.fractions import basin_fractions
@@ -83,7 +83,7 @@ def basins_K10(out: Path, n: int = 1000, workers: int = 1, data: Path | None = N
     from reludyn.basins.manifolds import PushSettings, push_from_saddles
 
     prob = Problem.orthonormal(10)
-    cat = find_critical_points(prob, strategies=["symmetric"], n_seeds=12, seed=0)
+    cat = find_critical_points(prob, SeedSettings(n_seeds=12, seed=0, strategies=["symmetric"]))
     work = None if data is None else data / "basins_K10_tasks"
     res = basin_fractions(prob, cat, n=n, init="xavier", seed=0, dynamics=GDSettings(eta=0.1),
                           executor=Executor(workers=workers, scheduler=scheduler, chunk=50,
@@ -132,14 +132,14 @@ def _nearest_copy(W, target):
 def slice_K6(out: Path, data: Path | None = None):
     """A slice of the K = M = d = 6 landscape through a spurious minimum, the nearest copy of
     the teacher and the nearest copy of the lowest saddle above that minimum."""
-    from reludyn.critical import find_critical_points
+    from reludyn.critical import SeedSettings, find_critical_points
     from reludyn.problem import Problem
     from reludyn.plots.graphdraw import save_figure
     from reludyn.plots.slices import landscape_slice
 
     prob = Problem.orthonormal(6)
     # the symmetric family of K = 6 holds a spurious minimum (x, y) ≈ (−0.663, 0.331)
-    cat = find_critical_points(prob, strategies=["symmetric"], n_seeds=12, seed=0)
+    cat = find_critical_points(prob, SeedSettings(n_seeds=12, seed=0, strategies=["symmetric"]))
     spurious = [i for i, e in enumerate(cat.entries) if e.kind == "spurious_min"]
     if not spurious:
         raise RuntimeError("no spurious minimum in the K = 6 catalogue")

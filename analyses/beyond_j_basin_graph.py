@@ -62,11 +62,12 @@ def basin_graph(K: int, args) -> tuple[dict, list[str]]:
                                 write_graphml)
     from reludyn.dynamics import GDSettings
     from reludyn.runner import Executor
-    from reludyn.critical import find_critical_points
+    from reludyn.critical import SeedSettings, find_critical_points
 
     out = common.out_dir(args)
     pb = Problem.orthonormal(K)
-    cat = find_critical_points(pb, strategies=["symmetric", "gd"], n_seeds=args.seeds, seed=args.seed)
+    cat = find_critical_points(pb, SeedSettings(n_seeds=args.seeds, seed=args.seed,
+                                                strategies=["symmetric", "gd"]))
     flows = push_from_saddles(pb, cat, PushSettings(eps=1e-3, n_random=args.n_random,
                                                     max_eig=args.max_eig, seed=args.seed),
                               dynamics=GDSettings(eta=0.1, max_steps=200_000))

@@ -57,7 +57,7 @@ def main(argv=None) -> dict:
     args = parse(argv)
     t0 = time.perf_counter()
     out = common.out_dir(args)
-    from reludyn.critical import find_critical_points
+    from reludyn.critical import SeedSettings, find_critical_points
 
     dims = args.dims or list(range(3, 9))
     seeds = args.seeds or (80 if args.fast else 400)
@@ -67,7 +67,7 @@ def main(argv=None) -> dict:
     rows = []
     for d in dims:
         pb = Problem.orthonormal(2, d)
-        cat = find_critical_points(pb, n_seeds=seeds, seed=args.seed)
+        cat = find_critical_points(pb, SeedSettings(n_seeds=seeds, seed=args.seed))
         for e in cat.entries:
             if e.in_plane or e.dead_rows:
                 continue

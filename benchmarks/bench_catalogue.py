@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 import reludyn as rd
-from reludyn.critical import Catalogue, find_critical_points
+from reludyn.critical import Catalogue, SeedSettings, find_critical_points
 from reludyn.critical._blas import single_threaded_blas
 from reludyn.critical.native import NativeSettings, chunk_size, native_solve
 from reludyn.critical.solve import solve_point
@@ -103,9 +103,10 @@ def main() -> None:
         print(f"native entries' kinds: {kinds}")
 
     if args.catalogue:
-        find_critical_points(P, n_seeds=6, seed=99)  # compile / load caches
+        find_critical_points(P, SeedSettings(n_seeds=6, seed=99))  # compile / load caches
         t = time.perf_counter()
-        cat = find_critical_points(P, n_seeds=args.catalogue_seeds, seed=args.seed, workers=2)
+        cat = find_critical_points(P, SeedSettings(n_seeds=args.catalogue_seeds, seed=args.seed),
+                                   executor=rd.Executor(workers=2, chunk=16))
         wall = time.perf_counter() - t
         prov = cat.provenance
         print(f"find_critical_points(n_seeds={args.catalogue_seeds}, default strategies, "

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from reludyn import Problem
-from reludyn.critical import Catalogue, find_critical_points
+from reludyn.critical import Catalogue, SeedSettings, find_critical_points
+from reludyn.runner import Executor
 from reludyn.io import content_hash
 
 
@@ -15,7 +16,8 @@ def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("verify")
     out = {}
     for name, P in (("k2", Problem.orthonormal(2)), ("k2m3", Problem.orthonormal(3, K=2))):
-        cat = find_critical_points(P, n_seeds=12, seed=0, workers=1, progress=False)
+        cat = find_critical_points(P, SeedSettings(n_seeds=12, seed=0), 
+                                   executor=Executor(workers=1, progress=False))
         assert {"global_min", "saddle"} <= set(cat.kinds())  # the edits below need both
         cat.save(d / f"{name}.json")
         out[name] = d / f"{name}.json"

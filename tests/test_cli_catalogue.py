@@ -125,3 +125,14 @@ def test_completeness_bad_options_exit_2(tmp_path, capsys, extra, msg):
     assert main(BASE + ["-o", str(tmp_path / "c.json")] + extra) == 2
     err = capsys.readouterr().err
     assert msg in err and "Traceback" not in err
+
+
+def test_follow_modes_option(tmp_path):
+    out = tmp_path / "f.json"
+    assert main(["catalogue", "-M", "3", "--counts", "teacher_noise=3", "--no-progress",
+                 "--workers", "1", "--follow-modes", "1", "-o", str(out)]) == 0
+    cat = Catalogue.load(out)
+    assert cat.provenance["follow_modes"] == 1 and cat.provenance["follow"]["searches"] > 0
+    assert not (tmp_path / "f.chunks").exists()
+    with pytest.raises(SystemExit):
+        main(["catalogue", "-M", "2", "--follow-modes", "-1", "-o", str(out)])

@@ -11,7 +11,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 import reludyn as rd
 import reludyn.critical.find as find_mod
-from reludyn.critical import (Catalogue, SaturationSettings, chao1, find_critical_points,
+from reludyn.runner import Executor
+from reludyn.critical import (Catalogue, SaturationSettings, SeedSettings, SolverSettings,
+                              chao1, find_critical_points,
                               find_until_saturated, saturation_curve)
 from reludyn.critical.saturate import round_path, round_seed
 
@@ -194,7 +196,8 @@ def test_json_round_trip_and_checks(recorded, tmp_path):
 
 def test_finder_records_every_start():
     P = rd.Problem.orthonormal(3)
-    cat = find_critical_points(P, strategies=["random"], n_seeds=12, seed=2, methods=("lm",))
+    cat = find_critical_points(P, SeedSettings(strategies=["random"], n_seeds=12, seed=2),
+                               solver=SolverSettings(methods=("lm",)))
     prov = cat.provenance
     assert cat.starts == prov["n_seed_points"] == prov["accepted"] + prov["rejected"] == 12
     firsts = [e.first_start for e in cat]
@@ -205,12 +208,16 @@ def test_finder_records_every_start():
 
 # --- the round loop -------------------------------------------------------------------
 P33 = rd.Problem.orthonormal(3)
-OPTS = dict(strategies=["random"], methods=("lm",))
+OPTS = dict(solver=SolverSettings(methods=("lm",)))
+
+
+def _seeds(seed=0, n_seeds=60):
+    return SeedSettings(n_seeds=n_seeds, seed=seed, strategies=["random"])
 
 
 def test_until_saturated_stops_on_budget_and_on_threshold():
     budget = find_until_saturated(P33, SaturationSettings(6, max_seeds=15, unseen_below=1e-9),
-                                  seed=0, **OPTS)
+                                  seeds=_seeds(0), **OPTS)
     rounds = budget.provenance["rounds"]
     assert budget.provenance["stop"] == "budget"
     assert [r["n_seeds"] for r in rounds] == [6, 6, 3]  # the last round fits the budget
@@ -218,13 +225,13 @@ def test_until_saturated_stops_on_budget_and_on_threshold():
     assert [r["seed"] for r in rounds] == [0, round_seed(0, 1), round_seed(0, 2)]
     assert len(set(r["seed"] for r in rounds)) == 3
     # round 0 is the plain run with the base seed; the first round's unseen estimate is > 2
-    plain = find_critical_points(P33, n_seeds=6, seed=0, **OPTS)
+    plain = find_critical_points(P33, _seeds(0, 6), **OPTS)
     assert all(budget.match(e.W) is not None for e in plain)
     assert rounds[0]["unseen"] > 2 and rounds[0]["entries"] == len(plain)
     # a threshold met after the first round stops there
     thr = rounds[0]["unseen"] + 0.5
     stop = find_until_saturated(P33, SaturationSettings(6, max_seeds=60, unseen_below=thr),
-                                seed=0, **OPTS)
+                                seeds=_seeds(0), **OPTS)
     assert stop.provenance["stop"] == "saturated" and len(stop.provenance["rounds"]) == 1
     assert stop.completeness().overall.unseen < thr
     # each round's discoveries continue the start count
@@ -238,7 +245,7 @@ def _strip(cat):
 
 def test_until_saturated_resumes(tmp_path, monkeypatch):
     s = SaturationSettings(6, max_seeds=18, unseen_below=1e-9)
-    full = find_until_saturated(P33, s, seed=5, **OPTS)
+    full = find_until_saturated(P33, s, seeds=_seeds(5), **OPTS)
     assert full.provenance["stop"] == "budget" and len(full.provenance["rounds"]) == 3
     out = tmp_path / "sat.json"
     calls = {"n": 0}
@@ -252,25 +259,27 @@ def test_until_saturated_resumes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(find_mod, "_solve_task", flaky)
     with pytest.raises(KeyboardInterrupt):
-        find_until_saturated(P33, s, seed=5, out=out, save_every=2, **OPTS)
+        find_until_saturated(P33, s, seeds=_seeds(5), out=out, executor=Executor(chunk=1),
+                             **OPTS)
     part = Catalogue.load(out)
     assert len(part.provenance["rounds"]) == 1 and not part.provenance["complete"]
     assert Catalogue.load(round_path(out, 1)).provenance["seeds_done"] == 3
     monkeypatch.setattr(find_mod, "_solve_task", real)
-    done = find_until_saturated(P33, s, seed=5, out=out, save_every=2, **OPTS)
+    done = find_until_saturated(P33, s, seeds=_seeds(5), out=out, executor=Executor(chunk=1),
+                                **OPTS)
     assert _strip(done) == _strip(full) and _strip(Catalogue.load(out)) == _strip(full)
     assert not round_path(out, 1).exists() and not round_path(out, 2).exists()
     # a larger budget continues a finished run, matching a run with that budget at once
     more = SaturationSettings(6, max_seeds=24, unseen_below=1e-9)
-    again = find_until_saturated(P33, more, seed=5, out=out, **OPTS)
+    again = find_until_saturated(P33, more, seeds=_seeds(5), out=out, **OPTS)
     assert len(again.provenance["rounds"]) == 4
-    assert _strip(again) == _strip(find_until_saturated(P33, more, seed=5, **OPTS))
+    assert _strip(again) == _strip(find_until_saturated(P33, more, seeds=_seeds(5), **OPTS))
     with pytest.raises(ValueError, match="cannot resume"):
-        find_until_saturated(P33, more, seed=6, out=out, **OPTS)
+        find_until_saturated(P33, more, seeds=_seeds(6), out=out, **OPTS)
     plain = tmp_path / "plain.json"
-    find_critical_points(P33, n_seeds=6, out=plain, **OPTS)
+    find_critical_points(P33, _seeds(0, 6), out=plain, **OPTS)
     with pytest.raises(ValueError, match="cannot resume"):
-        find_until_saturated(P33, more, out=plain, **OPTS)
+        find_until_saturated(P33, more, seeds=_seeds(), out=plain, **OPTS)
 
 
 def test_settings_validation():

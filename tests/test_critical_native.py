@@ -5,11 +5,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import reludyn as rd
-from reludyn.critical import Catalogue, find_critical_points
+from reludyn.critical import Catalogue, SeedSettings, SolverSettings, find_critical_points
 from reludyn.critical import find as find_mod
 from reludyn.critical.native import REASONS, NativeSettings, native_solve
 from reludyn.critical.solve import solve_point
 from reludyn.dynamics.init import xavier_init
+from reludyn.runner import Executor
 
 SCIPY = ("hybr", "lm", "lsq")
 
@@ -81,7 +82,8 @@ def test_perturbed_symmetric_saddle_returns_to_it(K):
 def test_out_of_plane_saddle_with_nullity_two():
     """K = M = 2, d = 5: the out-of-plane saddles form rotation orbits (nullity d − K − 1 = 2)."""
     P = rd.Problem.orthonormal(2, 5)
-    ref = find_critical_points(P, n_seeds={"out_of_plane": 12}, seed=1, methods=SCIPY)
+    ref = find_critical_points(P, SeedSettings(n_seeds={"out_of_plane": 12}, seed=1),
+                               solver=SolverSettings(methods=SCIPY))
     oop = [e for e in ref if not e.in_plane and e.kind == "saddle" and e.nullity == 2]
     assert oop
     rng = np.random.default_rng(0)
@@ -178,9 +180,10 @@ def test_solve_point_native_method_and_dead_rows():
 
 def test_find_native_only_and_fallback_agree_with_scipy_catalogue():
     P = rd.Problem.orthonormal(2, 3)
-    nat = find_critical_points(P, n_seeds=16, seed=2, methods=("native",))
-    both = find_critical_points(P, n_seeds=16, seed=2)
-    sci = find_critical_points(P, n_seeds=16, seed=2, methods=SCIPY)
+    nat = find_critical_points(P, SeedSettings(n_seeds=16, seed=2),
+                               solver=SolverSettings(methods=("native",)))
+    both = find_critical_points(P, SeedSettings(n_seeds=16, seed=2))
+    sci = find_critical_points(P, SeedSettings(n_seeds=16, seed=2), solver=SolverSettings(methods=SCIPY))
     prov = both.provenance
     assert prov["methods"] == ["native", "hybr", "lm", "lsq"]
     assert sum(prov["accepted_by"].values()) == prov["accepted"]
@@ -198,7 +201,7 @@ def test_find_native_only_and_fallback_agree_with_scipy_catalogue():
 
 def test_native_find_resumes(tmp_path, monkeypatch):
     P = rd.Problem.orthonormal(2, 3)
-    full = find_critical_points(P, n_seeds=18, seed=4)
+    full = find_critical_points(P, SeedSettings(n_seeds=18, seed=4))
     out = tmp_path / "cat.json"
     calls = {"n": 0}
     real = find_mod._native_chunk
@@ -210,13 +213,15 @@ def test_native_find_resumes(tmp_path, monkeypatch):
         return real(*a)
 
     monkeypatch.setattr(find_mod, "_native_chunk", flaky)
+    small = SolverSettings(native=NativeSettings(memory_mb=0.01))
     with pytest.raises(KeyboardInterrupt):
-        find_critical_points(P, n_seeds=18, seed=4, out=out, save_every=5,
-                             native=NativeSettings(memory_mb=0.01))
+        find_critical_points(P, SeedSettings(n_seeds=18, seed=4), solver=small,
+                             executor=Executor(chunk=5), out=out)
     part = Catalogue.load(out)
     assert 0 < part.provenance["seeds_done"] < 18
     monkeypatch.setattr(find_mod, "_native_chunk", real)
-    done = find_critical_points(P, n_seeds=18, seed=4, out=out, resume=True, save_every=5)
+    done = find_critical_points(P, SeedSettings(n_seeds=18, seed=4), solver=small,
+                                executor=Executor(chunk=5), out=out, resume=True)
     assert done.provenance["complete"]
     assert [e.to_dict() for e in done] == [e.to_dict() for e in full]
 
@@ -232,7 +237,8 @@ def test_k20_catalogue_contains_the_published_type_a_minimum():
     """Safran & Shamir (2018): at k = n = 20 the type-A spurious minimum has
     J = 0.0112755819, index 0 and 12 distinct Hessian eigenvalues."""
     P = rd.Problem.orthonormal(20)
-    cat = find_critical_points(P, n_seeds={"symmetric": 10}, seed=0, methods=("native",))
+    cat = find_critical_points(P, SeedSettings(n_seeds={"symmetric": 10}, seed=0),
+                               solver=SolverSettings(methods=("native",)))
     hits = [e for e in cat if abs(e.loss - 0.0112755819) < 1e-9]
     assert hits
     e = hits[0]

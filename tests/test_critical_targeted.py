@@ -5,7 +5,7 @@ import pytest
 
 import reludyn as rd
 from reludyn.check import finite_difference_hessian
-from reludyn.critical import Catalogue, find_critical_points
+from reludyn.critical import Catalogue, SeedSettings, SolverSettings, find_critical_points
 from reludyn.critical.solve import solve_point
 from reludyn.critical.targeted import TargetSettings, follow_modes, target_index_search
 
@@ -50,11 +50,12 @@ def test_target_index_two_from_a_perturbed_saddle_and_bad_input():
 
 def test_find_with_follow_modes_adds_index_one_saddles():
     P = rd.Problem.orthonormal(3)
-    cat = find_critical_points(P, n_seeds={"teacher_noise": 4}, seed=0, follow_modes=2)
+    cat = find_critical_points(P, SeedSettings(n_seeds={"teacher_noise": 4}, seed=0),
+                               solver=SolverSettings(follow_modes=2))
     fol = [e for e in cat if any(s.startswith("follow:") for s in e.sources)]
     assert fol and cat.provenance["follow"]["index1_found"] > 0
     for e in fol:
         assert e.index == 1 and e.kind == "saddle"
         assert _fd_index(e.W, P.V) == 1
     with pytest.raises(ValueError, match="follow_modes"):
-        find_critical_points(P, n_seeds=2, follow_modes=-1)
+        find_critical_points(P, SeedSettings(n_seeds=2), solver=SolverSettings(follow_modes=-1))

@@ -220,8 +220,10 @@ def test_teacher_files(f):
 @pytest.fixture(scope="module")
 def catalogue_text(tmp_path_factory):
     from reludyn.critical import find_critical_points
-    cat = find_critical_points(Problem.orthonormal(2), n_seeds=6, seed=0, workers=1,
-                               progress=False)
+    from reludyn.critical import SeedSettings
+    from reludyn.runner import Executor
+    cat = find_critical_points(Problem.orthonormal(2), SeedSettings(n_seeds=6, seed=0),
+                               executor=Executor(workers=1, progress=False))
     return json.dumps(cat.to_dict())
 
 

@@ -114,7 +114,6 @@ KERNEL_IMPORTERS = {
     "reludyn/landscape.py", "reludyn/_unchecked.py",
     "reludyn/dynamics/_gdkernel.py",  # the GD ensembles call grad_into inside prange
     "reludyn/critical/native.py",  # the native solver (issue 9), jitted too
-    "reludyn/critical/solve.py",  # until it moves to the door after the `native` merge
 }
 
 
@@ -155,7 +154,8 @@ def test_no_library_module_names_analyses():
 
 def test_public_signatures_are_small():
     from reludyn.basins import basin_fractions, push_from_saddles
+    from reludyn.critical import find_critical_points
     from reludyn.critical.sweep import catalogue_sweep
 
-    for fn in (basin_fractions, push_from_saddles, catalogue_sweep):
+    for fn in (basin_fractions, push_from_saddles, catalogue_sweep, find_critical_points):
         assert len(inspect.signature(fn).parameters) <= 8, fn.__name__

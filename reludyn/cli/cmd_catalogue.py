@@ -1,6 +1,7 @@
 """``reludyn catalogue``: find, deduplicate and classify critical points; write a catalogue.
 
-Writes OUTPUT (JSON catalogue, rewritten every --save-every seeds, so an
+Writes OUTPUT (JSON catalogue, rewritten as each task of --save-every seeds finishes;
+the finished tasks are kept in OUTPUT stem + .chunks/ through :mod:`reludyn.runner`, so an
 interrupted run resumes when rerun with the same options) and OUTPUT with
 suffix .csv (one summary row per entry); prints a table sorted by loss, ending with the
 Chao1 completeness estimate.  --until-saturated repeats rounds of -n seeds until few
@@ -88,6 +89,9 @@ def register(subparsers) -> None:
                    help="relative tolerance of a zero Hessian eigenvalue (default 1e-7)")
     s.add_argument("--max-nfev", type=positive_int_arg, default=300,
                    help="function-evaluation budget per solver call (default 300)")
+    s.add_argument("--follow-modes", type=nonneg_int_arg, default=0, metavar="N",
+                   help="after the seeds, follow the N softest Hessian modes of every "
+                        "minimum found, both ways, to index-1 saddles (default 0: off)")
     s.add_argument("--workers", type=nonneg_int_arg, default=0,
                    help="processes for the solves; 0 = one per available core, at most 8 "
                         "(default 0; the catalogue does not depend on it)")
@@ -96,7 +100,9 @@ def register(subparsers) -> None:
                    default="catalogue.json", help="catalogue JSON path (checked writable, "
                    "locked against a second run writing it)")
     o.add_argument("--save-every", type=positive_int_arg, default=50,
-                   help="rewrite the catalogue every this many seeds (default 50)")
+                   help="seeds per task: the unit of parallel work and of resuming; the "
+                        "catalogue is rewritten as tasks finish (default 50; the catalogue "
+                        "does not depend on it)")
     o.add_argument("--fresh", action="store_true",
                    help="ignore an existing OUTPUT instead of resuming from it")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -122,8 +128,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..critical import find_critical_points
+    from ..critical import SeedSettings, SolverSettings, find_critical_points
     from ..critical.find import default_workers
+    from ..runner import Executor
 
     problem = problem_from_args(args)
     out = Path(args.output)
@@ -154,18 +161,24 @@ def run(args: argparse.Namespace) -> int:
             raise CLIError(f"cannot read --points {str(path)!r}: {exc}") from None
     n_seeds = args.counts if args.counts is not None else args.n_seeds
     plot = _plot_path(args, out)
-    options = dict(strategies=strategies, methods=methods, tol=args.tol,
-                   dedup_tol=args.dedup_tol, null_rtol=args.null_rtol, max_nfev=args.max_nfev,
-                   workers=args.workers or default_workers(), progress=not args.no_progress,
-                   save_every=args.save_every)
+    try:
+        seeds = SeedSettings(n_seeds=n_seeds, seed=args.seed, strategies=strategies)
+        solver = SolverSettings(methods=methods, tol=args.tol, dedup_tol=args.dedup_tol,
+                                null_rtol=args.null_rtol, max_nfev=args.max_nfev,
+                                follow_modes=args.follow_modes)
+    except (TypeError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    # a task of --save-every seeds is the unit of parallel work and of resuming
+    executor = Executor(workers=args.workers or default_workers(), chunk=args.save_every,
+                        progress=not args.no_progress)
     t0 = time.perf_counter()
     if args.until_saturated:
-        cat = _until_saturated(problem, args, points, out, options)
+        cat = _until_saturated(problem, args, points, out, seeds, solver, executor)
     else:
         if args.max_seeds is not None or args.unseen_below is not None:
             raise CLIError("--max-seeds and --unseen-below need --until-saturated")
-        cat = find_critical_points(problem, n_seeds=n_seeds, seed=args.seed, points=points,
-                                   out=out, resume=not args.fresh, **options)
+        cat = find_critical_points(problem, seeds, solver=solver, executor=executor,
+                                   points=points, out=out, resume=not args.fresh)
     wall = time.perf_counter() - t0
     csv_path = out.with_suffix(".csv")
     cat.to_csv(csv_path)
@@ -201,7 +214,7 @@ def _plot_path(args, out: Path) -> Path | None:
     return path
 
 
-def _until_saturated(problem, args, points, out: Path, options: dict):
+def _until_saturated(problem, args, points, out: Path, seeds, solver, executor):
     from ..critical.saturate import DEFAULT_UNSEEN_BELOW, SaturationSettings, \
         find_until_saturated
 
@@ -213,5 +226,6 @@ def _until_saturated(problem, args, points, out: Path, options: dict):
     settings = SaturationSettings(
         round_seeds=args.n_seeds, max_seeds=args.max_seeds,
         unseen_below=DEFAULT_UNSEEN_BELOW if args.unseen_below is None else args.unseen_below)
-    return find_until_saturated(problem, settings, seed=args.seed, points=points, out=out,
-                                resume=not args.fresh, **options)
+    return find_until_saturated(problem, settings, seeds=seeds, solver=solver,
+                                executor=executor, points=points, out=out,
+                                resume=not args.fresh)

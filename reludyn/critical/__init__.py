@@ -1,6 +1,7 @@
 """Critical points of J: seeds, solvers, symmetry-aware dedup, classification, catalogue.
 
-``find_critical_points(problem, ...) -> Catalogue`` runs the whole pipeline;
+``find_critical_points(problem, SeedSettings, solver=SolverSettings, executor=Executor)
+-> Catalogue`` runs the whole pipeline (chunks of seeds through :mod:`reludyn.runner`);
 ``find_until_saturated`` repeats it in rounds until Chao1 expects few unseen entries;
 the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
 :func:`native_solve` (batched Newton/LM), :func:`target_index_search` / :func:`follow_modes`,
@@ -9,7 +10,7 @@ the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
 from .catalogue import SCHEMA_VERSION, Catalogue, CriticalPoint
 from .classify import KINDS, classify
 from .completeness import Chao1Estimate, Completeness, SaturationCurve, chao1, saturation_curve
-from .find import find_critical_points
+from .find import SeedSettings, SolverSettings, find_critical_points
 from .seeds import STRATEGIES, SeedBatch, make_seeds
 from .native import NativeResult, NativeSettings, native_solve
 from .saturate import SaturationSettings, find_until_saturated
@@ -25,7 +26,8 @@ from .family import (Family, FamilySettings, fit_asymptotics, follow_family,
                      isotropy_critical_points, plot_family)
 
 __all__ = [
-    "find_critical_points", "Catalogue", "CriticalPoint", "SCHEMA_VERSION", "KINDS",
+    "find_critical_points", "SeedSettings", "SolverSettings", "Catalogue", "CriticalPoint",
+    "SCHEMA_VERSION", "KINDS",
     "classify", "STRATEGIES", "SeedBatch", "make_seeds", "METHODS", "SolveResult",
     "solve_point", "SymmetryContext", "match", "orbit_size", "symmetry_zero_modes",
     # completeness

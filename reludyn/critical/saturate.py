@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,8 @@ from .._version import __version__
 from ..problem import Problem
 from ..validation import positive_float, positive_int
 from .catalogue import Catalogue
-from .find import find_critical_points
+from ..runner import Executor
+from .find import SeedSettings, SolverSettings, find_critical_points
 
 # Default threshold: stop when Chao1 expects fewer than one entry still unseen.  Below one
 # the expected number of missing entries rounds to zero; a stricter threshold such as 0.5
@@ -68,37 +69,47 @@ def _stop_reason(cat: Catalogue, s: SaturationSettings, spent: int) -> str | Non
 
 
 def find_until_saturated(problem: Problem, settings: SaturationSettings = SaturationSettings(),
-                         *, seed: int = 0, points=None, out=None, resume: bool = True,
-                         **find_options) -> Catalogue:
+                         *, seeds: SeedSettings = SeedSettings(),
+                         solver: SolverSettings = SolverSettings(),
+                         executor: Executor = Executor(), points=None, out=None,
+                         resume: bool = True) -> Catalogue:
     """Catalogue ``problem`` in rounds until the estimated unseen entries fall below
     ``settings.unseen_below`` or ``settings.max_seeds`` seeds are spent.
 
-    Round r runs ``find_critical_points(problem, n_seeds=round_seeds, seed=round_seed(seed,
-    r), **find_options)`` (user ``points`` only in round 0; the last round may be smaller to
-    fit the budget) and merges it into the running catalogue (:meth:`Catalogue.merge`:
-    hits add up, discovery records continue).  An empty catalogue never counts as
-    saturated.  ``find_options`` are those of find_critical_points except n_seeds/seed/
-    points/out/resume; ``n_seeds`` as a {strategy: count} dict is not supported (use
-    ``strategies``).
+    Round r runs ``find_critical_points(problem, replace(seeds, n_seeds=round_seeds,
+    seed=round_seed(seeds.seed, r)), solver=solver, executor=executor)`` (user ``points``
+    only in round 0; the last round may be smaller to fit the budget) and merges it into
+    the running catalogue (:meth:`Catalogue.merge`: hits add up, discovery records
+    continue).  An empty catalogue never counts as saturated.  ``seeds.n_seeds`` is
+    replaced by ``settings.round_seeds`` (a {strategy: count} dict is not supported: use
+    ``seeds.strategies``); ``seeds.seed`` is the base seed.
 
     Resume: with ``out``, the merged catalogue is written there after every round (its
     provenance lists the rounds done), and round r runs through find_critical_points' own
-    save/resume on ``round_path(out, r)``, deleted once merged.  Rerunning with the same
-    options continues where it stopped (an interrupted round resumes from its work file);
-    a larger ``max_seeds`` or smaller ``unseen_below`` continues a finished run.  Other
-    options are refused ("cannot resume"); ``resume=False`` starts afresh.
+    resume (finished chunks) on ``round_path(out, r)``, deleted once merged.  Rerunning
+    with the same options continues where it stopped (an interrupted round resumes from
+    its finished chunks); a larger ``max_seeds`` or smaller ``unseen_below`` continues a
+    finished run.  Other options are refused ("cannot resume"); ``resume=False`` starts
+    afresh.
     """
     if not isinstance(settings, SaturationSettings):
         raise TypeError(f"settings must be a SaturationSettings, got {type(settings).__name__}")
-    for k in ("n_seeds", "out", "resume"):
-        if k in find_options:
-            raise TypeError(f"find_until_saturated sets {k!r} itself (see SaturationSettings)")
-    seed = positive_int(seed, "seed", minimum=0)
+    if not isinstance(seeds, SeedSettings):
+        raise TypeError(f"seeds must be a SeedSettings, got {type(seeds).__name__}")
+    if not isinstance(solver, SolverSettings):
+        raise TypeError(f"solver must be a SolverSettings, got {type(solver).__name__}")
+    if isinstance(seeds.n_seeds, dict):
+        raise ValueError("find_until_saturated takes seeds.strategies, not an n_seeds dict "
+                         "(SaturationSettings.round_seeds sets the seeds per round)")
+    seed = seeds.seed
+    sol = asdict(solver)
+    sol["methods"] = list(sol["methods"])
+    sol["native"] = {k: v for k, v in sol["native"].items() if k != "memory_mb"}
     key = {"seed": seed, "round_seeds": settings.round_seeds,
            "n_user_points": 0 if points is None else int(len(np.asarray(points))),
-           "find_options": {k: (list(v) if isinstance(v, (tuple, list)) else v)
-                            for k, v in sorted(find_options.items())
-                            if k not in ("workers", "progress", "save_every")}}
+           "find_options": {"strategies": None if seeds.strategies is None
+                            else list(seeds.strategies),
+                            "strategy_options": seeds.options, "solver": sol}}
     cat = None
     if out is not None and resume and Path(out).is_file():
         cat = Catalogue.load(out, problem)
@@ -117,8 +128,9 @@ def find_until_saturated(problem: Problem, settings: SaturationSettings = Satura
     while cat is None or _stop_reason(cat, settings, spent) is None:
         n = min(settings.round_seeds, settings.budget - spent)
         part = find_critical_points(
-            problem, n_seeds=n, seed=round_seed(seed, r), points=points if r == 0 else None,
-            out=None if out is None else round_path(out, r), resume=resume, **find_options)
+            problem, replace(seeds, n_seeds=n, seed=round_seed(seed, r)), solver=solver,
+            executor=executor, points=points if r == 0 else None,
+            out=None if out is None else round_path(out, r), resume=resume)
         if cat is None:
             cat = Catalogue(problem, settings=part.settings, provenance={
                 "reludyn_version": __version__,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.optimize as so
 
-from .. import kernels
+from ..landscape import unchecked
 from ..newton import newton_polish
 from .native import NativeSettings, native_solve
 
@@ -54,7 +54,7 @@ class _System:
     """∇J and its Jacobian (the Hessian) for the live rows, timing kernel calls."""
 
     def __init__(self, V: np.ndarray, K: int, d: int):
-        self.V = np.ascontiguousarray(V, dtype=np.float64)
+        self.V = unchecked.teacher(V)
         self.K, self.d = K, d
         self.G = np.empty((K, d))
         self.kernel_time = 0.0
@@ -63,7 +63,7 @@ class _System:
 
     def f(self, x):
         t = time.perf_counter()
-        kernels.grad_kernel(np.ascontiguousarray(x).reshape(self.K, self.d), self.V, self.G)
+        unchecked.grad(np.ascontiguousarray(x).reshape(self.K, self.d), self.V, out=self.G)
         self.kernel_time += time.perf_counter() - t
         self.nfev += 1
         return self.G.ravel().copy()
@@ -73,7 +73,7 @@ class _System:
         n = self.K * self.d
         H = np.empty((n, n))
         W = np.ascontiguousarray(x).reshape(self.K, self.d)
-        kernels.hessian_kernel(W, self.V, H)
+        unchecked.hessian(W, self.V, out=H)
         self.kernel_time += time.perf_counter() - t
         self.njev += 1
         if not np.all(np.isfinite(H)):
@@ -161,7 +161,7 @@ def solve_point(W0, V, *, methods=METHODS, tol: float = 1e-10, max_nfev: int = 3
     are set to zero.  The caller validates W0 and V.
     """
     W0 = np.array(W0, dtype=np.float64)
-    V = np.ascontiguousarray(V, dtype=np.float64)
+    V = unchecked.teacher(V)
     K, d = W0.shape
     scale = max(float(np.max(np.linalg.norm(V, axis=1))), 1e-300)
     stats = {"kernel": 0.0, "scipy": 0.0, "polish": 0.0, "nfev": 0, "njev": 0}
@@ -184,9 +184,7 @@ def solve_point(W0, V, *, methods=METHODS, tol: float = 1e-10, max_nfev: int = 3
         if not np.any(np.linalg.norm(Wl, axis=1) <= dead_tol * scale):
             break
     # the reported norm is the full gradient (dead rows contribute 0 by convention)
-    G = np.empty_like(W)
-    kernels.grad_kernel(W, V, G)
-    gn = float(np.linalg.norm(G))
+    gn = float(np.linalg.norm(unchecked.grad(W, V)))
     if dead:
         message += f"; dead rows {dead} (non-differentiable point, live rows solved)"
     return SolveResult(W, gn, gn <= tol, method, dead, message, stats.pop("nfev"), stats)

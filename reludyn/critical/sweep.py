@@ -45,12 +45,32 @@ def planar_grid(angles, K: int = 2) -> list[Problem]:
     return [Problem.planar([0.0, float(phi)], K=K) for phi in np.atleast_1d(angles)]
 
 
+def sweep_settings(n_seeds: int, seed: int, options: dict | None):
+    """(SeedSettings, SolverSettings) of one sweep task. options: a JSON-able dict with
+    the seed keys ``strategies`` and ``strategy_options`` and any field of
+    :class:`reludyn.critical.SolverSettings` but ``native``."""
+    from .find import SeedSettings, SolverSettings
+
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
+    options = dict(options or {})
+    seeds = SeedSettings(n_seeds=n_seeds, seed=seed, strategies=options.pop("strategies", None),
+                         options=options.pop("strategy_options", None))
+    fields = {f for f in SolverSettings.__dataclass_fields__ if f != "native"}
+    bad = sorted(set(options) - fields)
+    if bad:
+        raise ValueError(f"unknown sweep option(s) {bad}; choose from "
+                         f"{sorted(fields | {'strategies', 'strategy_options'})}")
+    return seeds, SolverSettings(**options)
+
+
 def catalogue_task(problem: dict, n_seeds: int, seed: int, options: dict, catalogue_path: str) -> dict:
     """Find the critical points of one problem; save its catalogue; return per-entry arrays."""
     from .find import find_critical_points
 
     prob = Problem.from_dict(problem)
-    cat = find_critical_points(prob, n_seeds=n_seeds, seed=seed, workers=1, **options)
+    seeds, solver = sweep_settings(n_seeds, seed, options)
+    cat = find_critical_points(prob, seeds, solver=solver)
     cat.save(catalogue_path)
     e = cat.entries
     return {
@@ -68,8 +88,9 @@ def catalogue_sweep(problems, out_dir, *, n_seeds: int = 100, seed: int = 0,
                     options: dict | None = None, executor: Executor = Executor()) -> list[dict]:
     """Catalogue every problem; returns one summary dict per problem (in order).
 
-    options: keyword arguments of ``find_critical_points``. executor: workers or Dask
-    scheduler, progress (its out_dir is replaced by ``out_dir``, its chunk is unused:
+    options: seed strategies and solver settings (see :func:`sweep_settings`).
+    executor: workers or Dask scheduler, progress (its out_dir is replaced by ``out_dir``,
+    its chunk is unused:
     one task per problem). Writes ``out_dir/catalogues/<key>.json`` per problem, the
     runner's per-task files and ``out_dir/sweep.json`` (the summaries). Summary keys:
     key, K, M, d, kind, entries, counts per type, min_spurious_loss, and the per-entry arrays.
@@ -81,6 +102,7 @@ def catalogue_sweep(problems, out_dir, *, n_seeds: int = 100, seed: int = 0,
         raise TypeError("problems must be a non-empty list of reludyn.Problem")
     n_seeds = positive_int(n_seeds, "n_seeds")
     seed = positive_int(seed, "seed", minimum=0)
+    sweep_settings(n_seeds, seed, options)  # bad options fail here, before any task runs
     out_dir = Path(out_dir)
     (out_dir / "catalogues").mkdir(parents=True, exist_ok=True)
     tasks = []
