@@ -229,7 +229,7 @@ def test_content_hash_is_canonical():
     assert len(h) == 64 and int(h, 16) >= 0
     with pytest.raises(TypeError, match="cannot be hashed"):
         rio.content_hash({"f": object()})
-    from reludyn.basins.executor import fingerprint
+    from reludyn.runner import fingerprint
     assert fingerprint({"W": a}) == rio.content_hash({"W": a})
 
 

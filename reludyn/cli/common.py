@@ -80,11 +80,16 @@ output_dir_arg = _out_arg("dir", "output directory")
 def locked(run, attr: str = "out"):
     """Wrap a command's ``run(args)`` so it holds :func:`reludyn.io.output_lock` on
     ``args.<attr>`` for the whole run: a second writer of the same output is refused at
-    once (one line, exit 2). Use as ``p.set_defaults(func=locked(run, "output"))``."""
+    once (one line, exit 2). Use as ``p.set_defaults(func=locked(run, "output"))``. An
+    optional output left unset (None) is not locked here (the runner still locks its run
+    directory)."""
 
     @functools.wraps(run)
     def wrapper(args: argparse.Namespace):
-        with output_lock(getattr(args, attr)):
+        target = getattr(args, attr)
+        if target is None:
+            return run(args)
+        with output_lock(target, reentrant=True):
             return run(args)
 
     return wrapper
