@@ -50,13 +50,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a directory")
-    n_before = len(cat.entries)
-    push = PushSettings(eps=args.eps, n_random=args.n_random, seed=args.seed,
-                        max_eig=args.max_eig, chain=args.chain)
-    flows = push_from_saddles(cat.problem, cat, push, dynamics=dynamics_from_args(args),
-                              executor=executor_from_args(args, out / "pushes"))
-    G = catalogue_graph(cat, flows)
-    if args.basins:
+    fr = None
+    if args.basins:  # checked before any work: it must be made from this catalogue
         data = read_json(args.basins, "basins file")
         if not isinstance(data, dict) or not isinstance(data.get("table"), list):
             raise ValueError(f"basins file {args.basins!r} has no 'table' list")
@@ -76,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
                   for r in data["table"]}
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"basins file {args.basins!r} has a damaged table: {exc}") from None
+    n_before = len(cat.entries)
+    push = PushSettings(eps=args.eps, n_random=args.n_random, seed=args.seed,
+                        max_eig=args.max_eig, chain=args.chain)
+    flows = push_from_saddles(cat.problem, cat, push, dynamics=dynamics_from_args(args),
+                              executor=executor_from_args(args, out / "pushes"))
+    G = catalogue_graph(cat, flows)
+    if fr is not None:
         attach_fractions(G, fr)
     out.mkdir(parents=True, exist_ok=True)
     write_graphml(G, out / "graph.graphml")
