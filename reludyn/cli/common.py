@@ -95,6 +95,30 @@ def locked(run, attr: str = "out"):
     return wrapper
 
 
+SMOKE_ENV = "RELUDYN_SMOKE"
+SMOKE_DIVISOR = 20
+_COUNT_OPTIONS = ("n_init", "n", "n_seeds")  # -n of train, basins, catalogue/sweep
+
+
+def apply_smoke(args: argparse.Namespace) -> None:
+    """With the environment variable RELUDYN_SMOKE=1, divide the count options (-n of train,
+    catalogue, basins, sweep) by 20 (at least 2 remain), so a documented command runs as
+    printed at a reduced size (the README chain test does this); a note goes to stderr."""
+    import os
+    import sys
+
+    flag = os.environ.get(SMOKE_ENV, "").strip()
+    if flag in ("", "0"):
+        return
+    if flag != "1":
+        raise ValueError(f"{SMOKE_ENV} must be 1 (smoke-test sizes) or 0, got {flag!r}")
+    for name in _COUNT_OPTIONS:
+        v = getattr(args, name, None)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 2:
+            setattr(args, name, max(2, -(-v // SMOKE_DIVISOR)))
+            print(f"{SMOKE_ENV}=1: {name} {v} -> {getattr(args, name)}", file=sys.stderr)
+
+
 PROBLEM_SIZES_HELP = ("-K alone means K = M = d (as Problem.orthonormal(K)); otherwise M defaults "
                       "to d, then K, then 2; d to M; K to M")
 
