@@ -76,9 +76,11 @@ class BasinResult:
                 "settings": self.settings, "n_new_entries": self.n_new_entries}
 
     def summary(self) -> str:
+        from ..plots.graphdraw import format_loss  # the global minimum prints as 0, not -4e-16
+
         lines = [f"{self.n} starts; {self.n_unconverged} reached no entry {self.reasons}"]
         for r in self.table:
-            lines.append(f"  entry {r['entry']:3d} {r['kind']:<14s} loss {r['loss']:.6g}  "
+            lines.append(f"  entry {r['entry']:3d} {r['kind']:<14s} loss {format_loss(r['loss'], '.6g')}  "
                          f"{r['count']:6d}  {r['fraction']:.4f} [{r['lo']:.4f}, {r['hi']:.4f}]")
         ts = self.time_stats
         if ts:
