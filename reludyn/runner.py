@@ -177,10 +177,16 @@ class Executor:
         return run_tasks(fn, tasks, self.out_dir, **kw)
 
 
-def _die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
-    """Make this worker exit when ``parent_pid`` dies (even by SIGKILL): PR_SET_PDEATHSIG on
-    Linux, plus a daemon thread that polls os.getppid() (other platforms, and the race where
-    the parent died before the signal was armed)."""
+def die_with_parent(parent_pid: int | None = None, poll_s: float = 0.5) -> None:
+    """Make this (worker) process exit when its parent dies, even by SIGKILL.
+
+    PR_SET_PDEATHSIG on Linux, plus a daemon thread that polls ``os.getppid()`` (other
+    platforms, and the race where the parent died before the signal was armed). parent_pid:
+    the expected parent (None: the current one, e.g. a forkserver). Use as a process pool's
+    ``initializer`` (``initargs=(os.getpid(),)`` with spawn) so a killed run leaves no orphans.
+    """
+    if parent_pid is None:
+        parent_pid = os.getppid()
     import signal
     import sys
     import threading
@@ -208,7 +214,7 @@ def _die_with_parent(parent_pid: int, poll_s: float = 0.5) -> None:
 
 def _worker_init(parent_pid: int | None = None) -> None:  # pragma: no cover - runs in child processes
     if parent_pid is not None:
-        _die_with_parent(parent_pid)
+        die_with_parent(parent_pid)
     # Processes already parallelise the sweep; one Numba thread each avoids oversubscription.
     try:
         import numba
