@@ -151,10 +151,12 @@ def slice_K6(out: Path, data: Path | None = None):
     third = min(saddles, key=lambda i: cat.entries[i].loss)
     Wsad = _nearest_copy(cat.entries[third].W, Wsp)
     e3 = cat.entries[third]
+    from reludyn.plots.graphdraw import format_loss  # "J=0.0000", never "J=-0.0000"
+
     fig, ax, _ = landscape_slice(prob, [Wsp, teacher, Wsad],
-                                 labels=[f"spurious min (J={cat.entries[sp].loss:.4f})",
+                                 labels=[f"spurious min (J={format_loss(cat.entries[sp].loss)})",
                                          "nearest copy of w*",
-                                         f"saddle idx {e3.index} (J={e3.loss:.4f})"],
+                                         f"saddle idx {e3.index} (J={format_loss(e3.loss)})"],
                                  catalogue=cat, n=81, margin=0.35)
     save_figure(fig, out / "slice_K6_spurious.png")
     if data is not None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from analyses import common
 from reludyn import Problem
+from reludyn.plots.graphdraw import format_loss
 
 NAME = "beyond_j_basin_graph"
 
@@ -46,11 +47,11 @@ def draw_feed_matrix(G, cat, res, K: int, out) -> str:
     fig, ax = plt.subplots(figsize=(2.2 + 1.1 * len(minima), 1.2 + 0.22 * len(saddles)))
     im = ax.imshow(F, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     ax.set_yticks(range(len(saddles)))
-    ax.set_yticklabels([f"J={cat.entries[s].loss:.4f} idx {cat.entries[s].index}" for s in saddles],
+    ax.set_yticklabels([f"J={format_loss(cat.entries[s].loss)} idx {cat.entries[s].index}" for s in saddles],
                        fontsize=6)
     ax.set_xticks(range(len(minima)))
     ax.set_xticklabels([("w*" if cat.entries[m].kind == "global_min" else "spurious")
-                        + f"\nJ={cat.entries[m].loss:.4f}\nbasin {100 * bf.get(m, 0.0):.1f}%"
+                        + f"\nJ={format_loss(cat.entries[m].loss)}\nbasin {100 * bf.get(m, 0.0):.1f}%"
                         for m in minima], fontsize=7)
     ax.set_title(f"K = M = d = {K}: where pushes off each saddle end", fontsize=9)
     fig.colorbar(im, ax=ax, label="fraction of pushes")

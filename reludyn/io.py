@@ -277,12 +277,17 @@ def lock_path_for(path) -> Path:
     return path.parent / f".{name}.lock"
 
 
+_HELD: dict[str, int] = {}  # lock files this process holds -> nesting depth (reentrant=True)
+
+
 @contextlib.contextmanager
-def output_lock(path):
+def output_lock(path, reentrant: bool = False):
     """Hold an exclusive advisory lock on output ``path`` (a file or a run folder) for the block.
 
     Non-blocking: if another process (or another ``output_lock`` of this process) holds it,
-    :class:`OutputBusyError` is raised at once, naming the holder's PID and host. The lock
+    :class:`OutputBusyError` is raised at once, naming the holder's PID and host. With
+    ``reentrant=True`` a lock this process already holds on ``path`` is simply nested (the
+    runner locks its run directory this way, inside a command that locked it already). The lock
     is ``fcntl.flock`` on ``.<name>.lock`` next to ``path``, so it is released by the
     kernel when the holder dies (even by SIGKILL); the file is removed on a clean exit.
     Forked children inherit the lock. Without fcntl (not POSIX) nothing is locked.
@@ -291,6 +296,14 @@ def output_lock(path):
     lock = lock_path_for(path)
     if fcntl is None:  # pragma: no cover
         yield lock
+        return
+    key = os.path.abspath(lock)
+    if reentrant and _HELD.get(key, 0) > 0:
+        _HELD[key] += 1
+        try:
+            yield lock
+        finally:
+            _HELD[key] -= 1
         return
     lock.parent.mkdir(parents=True, exist_ok=True)
     while True:
@@ -320,8 +333,10 @@ def output_lock(path):
         os.ftruncate(fd, 0)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp}\n".encode())
+        _HELD[key] = 1
         yield lock
     finally:
+        _HELD.pop(key, None)
         with contextlib.suppress(OSError):
             if os.stat(lock).st_ino == os.fstat(fd).st_ino:
                 os.unlink(lock)  # before unlocking: a waiter then sees the file gone and retries

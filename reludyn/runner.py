@@ -7,7 +7,13 @@ catalogue sweep; one on-disk layout and one resume rule for all of them:
     out_dir/tasks/<key>.npz   one finished task (arrays, no pickle), written atomically
 
 A task whose file exists is loaded, not rerun; a directory whose manifest holds another
-function or a task key with another fingerprint is refused. :class:`Executor` bundles
+function or a task key with another fingerprint is refused. Each task file stores its own
+task's fingerprint (array ``_task_fingerprint``) and a file whose stored fingerprint is not
+its key's (a chunk swapped for another's) is refused; a file without one (older versions)
+is recomputed. The run holds :func:`reludyn.io.output_lock` on ``out_dir`` throughout, so
+a second process writing the same directory is refused at once (OutputBusyError).
+Local worker processes die with their parent (a parent-death signal on Linux and a
+watchdog thread everywhere), so a killed run leaves no orphans. :class:`Executor` bundles
 where and how tasks run (workers, scheduler, chunk size, output dir, progress).
 
 A sweep is a function ``fn(**params) -> dict[str, array-like]`` and a list of
@@ -37,9 +43,10 @@ from typing import Callable
 
 import numpy as np
 
-from .io import content_hash, read_json, read_npz, write_json, write_npz
+from .io import content_hash, output_lock, read_json, read_npz, write_json, write_npz
 from .progress import Progress
 
+FINGERPRINT_KEY = "_task_fingerprint"  # the array of a task file naming its task's fingerprint
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -170,7 +177,44 @@ class Executor:
         return run_tasks(fn, tasks, self.out_dir, **kw)
 
 
-def _worker_init() -> None:  # pragma: no cover - runs in child processes
+def die_with_parent(parent_pid: int | None = None, poll_s: float = 0.5) -> None:
+    """Make this (worker) process exit when its parent dies, even by SIGKILL.
+
+    PR_SET_PDEATHSIG on Linux, plus a daemon thread that polls ``os.getppid()`` (other
+    platforms, and the race where the parent died before the signal was armed). parent_pid:
+    the expected parent (None: the current one, e.g. a forkserver). Use as a process pool's
+    ``initializer`` (``initargs=(os.getpid(),)`` with spawn) so a killed run leaves no orphans.
+    """
+    if parent_pid is None:
+        parent_pid = os.getppid()
+    import signal
+    import sys
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except Exception:
+            pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="reludyn-parent-watch", daemon=True).start()
+
+
+def _worker_init(parent_pid: int | None = None) -> None:  # pragma: no cover - runs in child processes
+    if parent_pid is not None:
+        die_with_parent(parent_pid)
     # Processes already parallelise the sweep; one Numba thread each avoids oversubscription.
     try:
         import numba
@@ -207,20 +251,44 @@ def run_tasks(fn: Callable[..., dict], tasks, out_dir, *, scheduler=None,
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"output directory {str(out_dir)!r} exists and is not a directory")
     _check_backend(workers, scheduler)
+    with output_lock(out_dir, reentrant=True):
+        return _run_locked(fn, tasks, out_dir, scheduler, workers, progress, label, on_result)
+
+
+def _load_result(out_dir: Path, key: str, expected: str) -> dict[str, np.ndarray] | None:
+    """A finished task's arrays, checked against the task's fingerprint (None: recompute)."""
+    p = _result_path(out_dir, key)
+    if not p.exists():
+        return None
+    res = read_npz(p, f"result of task {key!r}")
+    if FINGERPRINT_KEY not in res:
+        return None  # written by an older version: recompute it rather than trust it
+    stored = str(res.pop(FINGERPRINT_KEY))
+    if stored != expected:
+        raise ValueError(f"task file {str(p)!r} is not the result of task {key!r}: it was computed "
+                         f"for parameters with fingerprint {stored[:16]}..., not {expected[:16]}... "
+                         "(a file copied or swapped from another task?); delete it to recompute")
+    return res
+
+
+def _run_locked(fn, tasks, out_dir, scheduler, workers, progress, label, on_result):
     _prepare_dir(out_dir, fn, tasks)
+    prints = {t.key: fingerprint(t.params) for t in tasks}
 
     results: dict[str, dict] = {}
     todo = []
     for t in tasks:
-        p = _result_path(out_dir, t.key)
-        if p.exists():
-            results[t.key] = read_npz(p, f"result of task {t.key!r}")
+        res = _load_result(out_dir, t.key, prints[t.key])
+        if res is not None:
+            results[t.key] = res
         else:
             todo.append(t)
 
     def save(key, res):
         res = _normalise(key, res)
-        write_npz(_result_path(out_dir, key), **res)
+        if FINGERPRINT_KEY in res:
+            raise ValueError(f"task {key!r} returned the reserved name {FINGERPRINT_KEY!r}")
+        write_npz(_result_path(out_dir, key), **res, **{FINGERPRINT_KEY: np.array(prints[key])})
         results[key] = res
         if on_result is not None:
             on_result(results)
@@ -252,7 +320,8 @@ def _run_processes(fn, todo, n, save, bar) -> None:
         raise TypeError(f"fn {qual or fn!r} cannot be sent to worker processes; "
                         "use a module-level function or workers=1")
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init) as pool:
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+                                initargs=(os.getpid(),)) as pool:
         futs = {pool.submit(_call, fn, t.params): t.key for t in todo}
         try:
             for fut in cf.as_completed(futs):

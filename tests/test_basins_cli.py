@@ -87,3 +87,47 @@ def test_basins_on_dask_scheduler_matches_local(tmp_path):
     a = json.loads((tmp_path / "local" / "basins.json").read_text())
     b = json.loads((tmp_path / "dask" / "basins.json").read_text())
     assert a["table"] == b["table"] and a["time_stats"] == b["time_stats"]
+
+
+def test_graph_refuses_basins_of_another_catalogue(tmp_path, capsys):
+    """basins.json records the fingerprint of the catalogue its entry ids refer to; `graph`
+    with a basins file made from another catalogue of the same problem is refused before any
+    push (issue 11, defect 2), instead of matching entry ids blindly."""
+    prob = Problem.orthonormal(3)
+    a = Catalogue(prob)
+    a.add(np.full((3, 3), symmetric_saddle_x(3)))
+    a.save(tmp_path / "a.json")
+    out = tmp_path / "b"
+    assert _run(["basins", "--catalogue", tmp_path / "a.json", "--out", out, "-n", 4,
+                 "--chunk", 4, "--no-progress"]) == 0
+    made = Catalogue.load(out / "catalogue.json")
+    assert json.loads((out / "basins.json").read_text())["catalogue_fingerprint"] == made.fingerprint()
+    # the same problem, the same points, another order: entry 0 is now another point
+    other = Catalogue(prob)
+    for e in reversed(made.entries):
+        other.add(e.W)
+    other.add(np.eye(3))
+    other.save(tmp_path / "other.json")
+    capsys.readouterr()
+    assert _run(["graph", "--catalogue", tmp_path / "other.json", "--basins", out / "basins.json",
+                 "--out", tmp_path / "g", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "was made from another catalogue" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "g").exists()  # refused before any work
+
+
+def test_basins_and_graph_verify_the_catalogue(tmp_path, capsys):
+    """The commands load catalogues with verify=True: an entry whose stored loss disagrees
+    with its W is refused (issue 11, defect 4)."""
+    prob = Problem.orthonormal(3)
+    cat = Catalogue(prob)
+    cat.add(np.full((3, 3), symmetric_saddle_x(3)))
+    cat.save(tmp_path / "cat.json")
+    data = json.loads((tmp_path / "cat.json").read_text())
+    data["entries"][0]["loss"] = 0.0
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    for cmd in (["basins", "-n", 2], ["graph"]):
+        capsys.readouterr()
+        assert _run([cmd[0], "--catalogue", tmp_path / "bad.json", "--out", tmp_path / cmd[0],
+                     *cmd[1:], "--no-progress"]) == 2
+        assert "loss" in capsys.readouterr().err

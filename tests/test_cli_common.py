@@ -148,3 +148,26 @@ def _umask():
     m = os.umask(0)
     os.umask(m)
     return m
+
+
+@pytest.mark.parametrize("argv, kind", [
+    (["train", "-n", "2", "-o", "{bad}/run.npz"], "file"),
+    (["basins", "-n", "2", "-o", "{bad}/b"], "dir"),
+    (["graph", "--catalogue", "c.json", "-o", "{bad}/g"], "dir"),
+    (["sweep", "-K", "2", "-o", "{bad}/s"], "dir"),
+    (["certify", "c.json", "-o", "{bad}/c"], "dir"),
+    (["family", "--isotropy", "1,1", "-o", "{bad}/f.json"], "file"),
+    (["reproduce", "-o", "{bad}/r"], "dir"),
+])
+def test_unwritable_outputs_are_refused_at_parse_time(tmp_path, capsys, argv, kind):
+    """Every command's output is checked before any work (issue 11, defect 8): a path
+    below a regular file cannot be created, and argparse refuses it (exit 2, one line)."""
+    from reludyn.cli import main
+
+    bad = tmp_path / "a_file"
+    bad.write_text("x")
+    with pytest.raises(SystemExit) as info:
+        main([a.replace("{bad}", str(bad)) for a in argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "is not a directory" in err or "not writable" in err, err

@@ -92,3 +92,76 @@ def test_chunks_go_through_the_runner_and_overwrite_discards_them(tmp_path):
     assert main(other + ["--overwrite"]) == 0
     assert not np.array_equal(read_npz(out)["W0"], first["W0"])
     assert main(other) == 0  # the finished run resumes: nothing left to compute
+
+
+def test_two_trains_on_one_output_exactly_one_wins(tmp_path):
+    """Two real `reludyn train` processes with different seeds on the same -o (issue 11,
+    defect 1): the second, started while the first holds the output, exits 2 with one line
+    naming the holder; the first finishes and its results are intact."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    out = tmp_path / "k.npz"
+    argv = [sys.executable, "-m", "reludyn.cli", "train", "-K", "3", "-n", "1000", "--chunk", "50",
+            "--eta", "0.2", "--max-steps", "20000", "--no-progress", "-o", str(out)]
+    first = subprocess.Popen(argv + ["--seed", "1"], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / ".k.npz.lock"
+    deadline = time.time() + 120
+    while not (lock.exists() and lock.read_text()) and time.time() < deadline:
+        time.sleep(0.02)
+    second = subprocess.run(argv + ["--seed", "2"], env=env, capture_output=True, text=True,
+                            timeout=300)
+    o1, e1 = first.communicate(timeout=600)
+    assert first.returncode == 0, e1
+    assert second.returncode == 2, (second.stdout, second.stderr)
+    err = second.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"pid {first.pid}" in err and "is in use" in err
+    assert "wrote" in o1 and "wrote" not in second.stdout
+    data = read_npz(out)
+    assert json.loads(str(data["settings_json"]))["seed"] == 1 and len(data["loss"]) == 1000
+
+
+def test_resume_refuses_arrays_of_different_lengths(tmp_path, capsys):
+    """A resumed output whose arrays disagree in length is refused (issue 11, defect 3)."""
+    from reludyn.io import write_npz
+
+    out = tmp_path / "run.npz"
+    assert main(BASE + ["-o", str(out)]) == 0
+    data = read_npz(out)
+    data["W"] = data["W"][:7]
+    write_npz(out, **data)
+    capsys.readouterr()
+    assert main(BASE + ["-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "different lengths" in err and "W: 7" in err and "loss: 10" in err
+
+
+def test_resume_checks_the_content_hash(tmp_path, capsys):
+    """The output carries a content hash of (problem, settings, starts); a file whose hash is
+    not that of this run (edited starts, or an older file without one) is refused."""
+    from reludyn.io import content_hash, write_npz
+
+    out = tmp_path / "run.npz"
+    assert main(BASE + ["-o", str(out)]) == 0
+    data = read_npz(out)
+    settings = json.loads(str(data["settings_json"]))
+    assert str(data["content_hash"]) == content_hash({"settings": settings, "W0": data["W0"]})
+    assert json.loads((tmp_path / "run.json").read_text())["content_hash"] == str(data["content_hash"])
+    assert main(BASE + ["-o", str(out)]) == 0  # an intact file resumes (nothing to do)
+    edited = dict(data, content_hash=np.array("0" * 64))
+    write_npz(out, **edited)
+    capsys.readouterr()
+    assert main(BASE + ["-o", str(out)]) == 2
+    assert "content hash that is not that of these settings" in capsys.readouterr().err
+    del edited["content_hash"]
+    write_npz(out, **edited)
+    assert main(BASE + ["-o", str(out)]) == 2
+    assert "no content hash" in capsys.readouterr().err
+    assert main(BASE + ["-o", str(out), "--overwrite"]) == 0

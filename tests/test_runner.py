@@ -51,7 +51,9 @@ def test_processes_match_embedded(tmp_path):
 def test_resume_does_not_recompute(tmp_path):
     run_tasks(toy_task, _tasks(2), tmp_path, workers=1)
     # plant a sentinel in a finished task: a resumed run must load it, not recompute it
-    write_npz(tmp_path / "tasks" / "t0.npz", x=np.array([42.0]), label=np.array(["z"]), n=1)
+    # (the sentinel carries its task's fingerprint, as every task file does)
+    write_npz(tmp_path / "tasks" / "t0.npz", x=np.array([42.0]), label=np.array(["z"]), n=1,
+              _task_fingerprint=np.array(fingerprint(_tasks(1)[0].params)))
     res = run_tasks(toy_task, _tasks(4), tmp_path, workers=1)
     assert_array_equal(res[0]["x"], [42.0])
     exp = _expected(4)
@@ -141,3 +143,105 @@ def test_executor_validates_once_and_runs_in_a_temporary_dir_by_default():
         Executor(progress="yes")
     assert Executor(chunk=4).chunks(10) == [(0, 4), (4, 8), (8, 10)]
     _check(Executor(chunk=1).run(toy_task, _tasks()))
+
+
+def test_swapped_task_file_is_refused(tmp_path):
+    """Each task file stores its task's fingerprint: a file swapped for another's is refused
+    (issue 11, defect 5), and an unfingerprinted (legacy) file is recomputed, not trusted."""
+    import shutil
+
+    run_tasks(toy_task, _tasks(3), tmp_path, workers=1)
+    shutil.copy(tmp_path / "tasks" / "t2.npz", tmp_path / "tasks" / "t1.npz")
+    with pytest.raises(ValueError, match=r"t1\.npz.* is not the result of task 't1'.*swapped"):
+        run_tasks(toy_task, _tasks(3), tmp_path, workers=1)
+    write_npz(tmp_path / "tasks" / "t1.npz", x=np.array([42.0]), label=np.array(["z"]), n=1)
+    res = run_tasks(toy_task, _tasks(3), tmp_path, workers=1)
+    _check(res, k=3)
+    assert "_task_fingerprint" not in res[0]
+
+
+def test_run_directory_is_locked(tmp_path):
+    """A second process writing the same run directory is refused at once; the runner's
+    lock nests inside a lock this process already holds (a command locking its output)."""
+    import subprocess
+    import sys
+
+    from reludyn.io import output_lock
+
+    out = tmp_path / "run"
+    code = ("import sys\nfrom reludyn.runner import Task, run_tasks\nimport numpy\n"
+            "try:\n run_tasks(numpy.zeros, [Task('a', {'shape': 1})], sys.argv[1], workers=1)\n"
+            "except ValueError as e:\n print(e); sys.exit(2)\n")
+    with output_lock(out):
+        _check(run_tasks(toy_task, _tasks(2), out, workers=1), k=2)  # nested: allowed
+        r = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True,
+                           timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "is in use by pid" in r.stdout
+
+
+_SLOW_POOL = r"""
+import os, sys, time
+from reludyn.runner import Task, run_tasks
+import tests.test_runner as tr
+if __name__ == "__main__":
+    run_tasks(tr.sleepy_task, [Task(f"s{i}", {"seconds": 120}) for i in range(2)], sys.argv[1], workers=2)
+"""
+
+
+def sleepy_task(seconds):
+    import os
+    import time
+
+    with open(os.path.join(os.environ["RELUDYN_TEST_PIDS"], str(os.getpid())), "w"):
+        pass
+    time.sleep(seconds)
+    return {"x": np.zeros(1)}
+
+
+def test_workers_die_with_their_parent(tmp_path):
+    """SIGKILL the parent of a local process pool: its workers exit within seconds (issue 11,
+    defect 6), instead of living on under PID 1."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    script = tmp_path / "slow.py"
+    script.write_text(_SLOW_POOL)
+    env = dict(os.environ, RELUDYN_TEST_PIDS=str(pids),
+               PYTHONPATH=str(Path(__file__).resolve().parents[1]) + os.pathsep
+               + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "run")], env=env,
+                            cwd=str(Path(__file__).resolve().parents[1]))
+    try:
+        deadline = time.time() + 90
+        while len(list(pids.iterdir())) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        workers = [int(p.name) for p in pids.iterdir()]
+        assert len(workers) == 2, "workers did not start"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def alive(pid):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        try:  # a zombie not yet reaped by init counts as gone
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        except OSError:
+            return True
+
+    deadline = time.time() + 10
+    while any(alive(p) for p in workers) and time.time() < deadline:
+        time.sleep(0.1)
+    left = [p for p in workers if alive(p)]
+    for p in left:  # do not leave them behind when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"workers {left} outlived their killed parent"

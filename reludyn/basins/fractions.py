@@ -45,6 +45,13 @@ def wilson_interval(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return lo, hi
 
 
+def _loss_text(J: float) -> str:
+    """A loss for the summary: rounding at the global minimum (|J| < 1e-12) prints as 0, not
+    as -4e-16 (as plots.graphdraw.format_loss, which this layer may not import)."""
+    J = float(J)
+    return format(0.0 if abs(J) < 1e-12 else J, ".6g")
+
+
 @dataclass
 class BasinResult:
     """Basin fractions over ``n`` starts.
@@ -78,7 +85,7 @@ class BasinResult:
     def summary(self) -> str:
         lines = [f"{self.n} starts; {self.n_unconverged} reached no entry {self.reasons}"]
         for r in self.table:
-            lines.append(f"  entry {r['entry']:3d} {r['kind']:<14s} loss {r['loss']:.6g}  "
+            lines.append(f"  entry {r['entry']:3d} {r['kind']:<14s} loss {_loss_text(r['loss'])}  "
                          f"{r['count']:6d}  {r['fraction']:.4f} [{r['lo']:.4f}, {r['hi']:.4f}]")
         ts = self.time_stats
         if ts:

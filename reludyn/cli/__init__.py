@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from .common import apply_smoke
+
+        apply_smoke(args)  # RELUDYN_SMOKE=1: reduced sizes (the README chain test)
         rc = args.func(args)
     except CLIError as exc:
         print(f"reludyn {args.command}: error: {exc}", file=sys.stderr)

@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from .common import (add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg,
-                     problem_from_args)
+from .common import (add_problem_args, locked, nonneg_int_arg, output_dir_arg, positive_float_arg,
+                     positive_int_arg, problem_from_args)
 
 
 def add_executor_args(p: argparse.ArgumentParser) -> None:
@@ -63,7 +63,8 @@ def load_catalogue(args, required: bool):
         path = Path(args.catalogue)
         if not path.is_file():
             raise ValueError(f"catalogue file {str(path)!r} does not exist")
-        return Catalogue.load(path, problem_from_args(args) if explicit_problem(args) else None)
+        return Catalogue.load(path, problem_from_args(args) if explicit_problem(args) else None,
+                              verify=True)
     if required:
         raise ValueError("--catalogue PATH is required")
     return Catalogue(problem_from_args(args))
@@ -82,7 +83,8 @@ def register(sub) -> None:
     add_problem_args(p)
     p.add_argument("--catalogue", help="catalogue JSON to start from (default: an empty one); "
                    "its problem is used unless problem options are given")
-    p.add_argument("-o", "--out", "--output", dest="out", required=True, help="output directory")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, type=output_dir_arg,
+                   help="output directory")
     p.add_argument("-n", "--n", dest="n", type=positive_int_arg, default=1000,
                    help="number of starts (default 1000)")
     p.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of the starts")
@@ -92,7 +94,7 @@ def register(sub) -> None:
                    help="std (gaussian), radius (ball) or rel_noise (near_teacher)")
     add_dynamics_args(p, eta=0.1)
     add_executor_args(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "out"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -114,7 +116,9 @@ def run(args: argparse.Namespace) -> int:
                           seed=args.seed, dynamics=dynamics_from_args(args),
                           executor=executor_from_args(args, out))
     cat.save(out / "catalogue.json")
-    write_json(out / "basins.json", {"problem": cat.problem.to_dict(), **res.to_dict()})
+    # the entry ids of the table refer to this (possibly grown) catalogue: record which one
+    write_json(out / "basins.json", {"problem": cat.problem.to_dict(),
+                                     "catalogue_fingerprint": cat.fingerprint(), **res.to_dict()})
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     cols = ["entry", "kind", "loss", "index", "count", "fraction", "lo", "hi"]

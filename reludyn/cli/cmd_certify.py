@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import nonneg_int_arg, number_list_arg, positive_float_arg, positive_int_arg
+from .common import (locked, nonneg_int_arg, number_list_arg, output_dir_arg, positive_float_arg,
+                     positive_int_arg)
 
 
 def register(sub) -> None:
@@ -20,14 +21,15 @@ def register(sub) -> None:
     p.add_argument("catalogue", help="catalogue JSON (from `reludyn catalogue`)")
     p.add_argument("--entries", type=number_list_arg(int, lambda v: v >= 0, "integers >= 0"),
                    help="comma-separated entry indices (default: all)")
-    p.add_argument("--out", help="output directory (default: <catalogue>.certify next to it)")
+    p.add_argument("-o", "--out", "--output", dest="out", type=output_dir_arg,
+                   help="output directory (default: <catalogue>.certify next to it)")
     p.add_argument("--workers", type=positive_int_arg, default=1,
                    help="worker processes (default 1)")
     p.add_argument("--max-radius", type=positive_float_arg, default=1e-6,
                    help="largest ball radius tried (default 1e-6)")
     p.add_argument("--prec", type=nonneg_int_arg, default=64, help="arb precision in bits (default 64)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "out"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from . import CLIError
-from .common import nonneg_int_arg, positive_int_arg
+from .common import locked, nonneg_int_arg, output_file_arg, positive_int_arg
 
 
 def _k_range(text: str) -> tuple[int, int]:
@@ -52,9 +52,9 @@ def register(sub) -> None:
     p.add_argument("--n-starts", type=positive_int_arg, default=64, help="search starts (default 64)")
     p.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of the search starts")
     p.add_argument("--every", type=positive_int_arg, default=1, help="print every n-th K")
-    p.add_argument("-o", "--out", default=None, help="JSON output (default: none)")
+    p.add_argument("-o", "--out", "--output", dest="out", default=None, type=output_file_arg, help="JSON output (default: none)")
     p.add_argument("--figure", default=None, help="figure (.png/.pdf/.svg; default: next to --out)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "out"))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from .cmd_basins import (add_dynamics_args, add_executor_args, dynamics_from_args,
                          executor_from_args, load_catalogue)
-from .common import add_problem_args, nonneg_int_arg, positive_float_arg, positive_int_arg
+from .common import (add_problem_args, locked, nonneg_int_arg, output_dir_arg, positive_float_arg,
+                     positive_int_arg)
 
 
 def register(sub) -> None:
@@ -23,7 +24,8 @@ def register(sub) -> None:
     p.add_argument("--catalogue", required=True, help="catalogue JSON (e.g. from `reludyn basins`)")
     p.add_argument("--basins", help="basins.json from `reludyn basins` on the same catalogue: "
                    "adds basin fractions to the nodes")
-    p.add_argument("-o", "--out", "--output", dest="out", required=True, help="output directory")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, type=output_dir_arg,
+                   help="output directory")
     p.add_argument("--eps", type=positive_float_arg, default=1e-3, help="push length (default 1e-3)")
     p.add_argument("--n-random", type=nonneg_int_arg, default=4,
                    help="random unstable combinations per saddle of index > 1 (default 4)")
@@ -34,7 +36,7 @@ def register(sub) -> None:
     p.add_argument("--color-by", choices=["kind", "index"], default="kind")
     add_dynamics_args(p, eta=0.05)
     add_executor_args(p)
-    p.set_defaults(func=run, chunk=64)
+    p.set_defaults(func=locked(run, "out"), chunk=64)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,26 +46,38 @@ def run(args: argparse.Namespace) -> int:
     from ..plots.graphdraw import draw_basin_graph
 
     cat = load_catalogue(args, required=True)
+    cat_print = cat.fingerprint()  # before the pushes grow it: what --basins must be made from
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {str(out)!r} exists and is not a directory")
+    fr = None
+    if args.basins:  # checked before any work: it must be made from this catalogue
+        data = read_json(args.basins, "basins file")
+        if not isinstance(data, dict) or not isinstance(data.get("table"), list):
+            raise ValueError(f"basins file {args.basins!r} has no 'table' list")
+        if "problem" in data and data["problem"].get("V") != cat.problem.to_dict()["V"]:
+            raise ValueError(f"basins file {args.basins!r} is for another problem than the catalogue")
+        stored = data.get("catalogue_fingerprint")
+        if stored is None:
+            raise ValueError(f"basins file {args.basins!r} does not record which catalogue it was "
+                             "made from (written by an older version); rerun `reludyn basins`")
+        if stored != cat_print:
+            raise ValueError(f"basins file {args.basins!r} was made from another catalogue than "
+                             f"{args.catalogue!r} (fingerprint {str(stored)[:16]}..., not "
+                             f"{cat_print[:16]}...): its entry ids would be matched blindly; use "
+                             "the catalogue.json that `reludyn basins` wrote next to it")
+        try:
+            fr = {int(r["entry"]): (float(r["fraction"]), float(r["lo"]), float(r["hi"]))
+                  for r in data["table"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"basins file {args.basins!r} has a damaged table: {exc}") from None
     n_before = len(cat.entries)
     push = PushSettings(eps=args.eps, n_random=args.n_random, seed=args.seed,
                         max_eig=args.max_eig, chain=args.chain)
     flows = push_from_saddles(cat.problem, cat, push, dynamics=dynamics_from_args(args),
                               executor=executor_from_args(args, out / "pushes"))
     G = catalogue_graph(cat, flows)
-    if args.basins:
-        data = read_json(args.basins, "basins file")
-        if not isinstance(data, dict) or not isinstance(data.get("table"), list):
-            raise ValueError(f"basins file {args.basins!r} has no 'table' list")
-        if "problem" in data and data["problem"].get("V") != cat.problem.to_dict()["V"]:
-            raise ValueError(f"basins file {args.basins!r} is for another problem than the catalogue")
-        try:
-            fr = {int(r["entry"]): (float(r["fraction"]), float(r["lo"]), float(r["hi"]))
-                  for r in data["table"]}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"basins file {args.basins!r} has a damaged table: {exc}") from None
+    if fr is not None:
         attach_fractions(G, fr)
     out.mkdir(parents=True, exist_ok=True)
     write_graphml(G, out / "graph.graphml")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from . import CLIError
-from .common import nonneg_int_arg
+from .common import locked, nonneg_int_arg, output_dir_arg
 
 ENV_VAR = "RELUDYN_ANALYSES"
 
@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--fast", action="store_true", help="quick reduced versions (minutes in total)")
     p.add_argument("-o", "--out", "--output", "--out-dir", dest="out_dir", default=None,
+                   type=output_dir_arg,
                    help="output folder (default figures/, with --fast figures/fast/)")
     p.add_argument("--only", default=None,
                    help="comma-separated claim letters to run, e.g. a,b,h (default: all)")
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
     p.add_argument("--analyses-dir", default=None,
                    help=f"the analyses/ folder of a reludyn checkout (default: ${ENV_VAR}, "
                         "else the one next to the reludyn package)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "out_dir"))
 
 
 def analyses_dir(explicit: str | None = None) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from .cmd_basins import add_executor_args, executor_from_args
-from .common import nonneg_int_arg, number_list_arg, positive_int_arg
+from .common import locked, nonneg_int_arg, number_list_arg, output_dir_arg, positive_int_arg
 
 
 _int_list = number_list_arg(int, lambda v: v >= 1, "positive integers")
@@ -32,9 +32,10 @@ def register(sub) -> None:
     s = p.add_argument_group("catalogues")
     s.add_argument("-n", "--n-seeds", type=positive_int_arg, default=100, help="seeds per problem")
     s.add_argument("--seed", type=nonneg_int_arg, default=0, help="seed of every random draw")
-    p.add_argument("-o", "--out", "--output", dest="out", required=True, help="output directory")
+    p.add_argument("-o", "--out", "--output", dest="out", required=True, type=output_dir_arg,
+                   help="output directory")
     add_executor_args(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "out"))
 
 
 def run(args: argparse.Namespace) -> int:

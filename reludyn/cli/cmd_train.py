@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from . import CLIError
-from .common import (add_problem_args, finite_float_arg, nonneg_float_arg, nonneg_int_arg,
-                     positive_float_arg, positive_int_arg, problem_from_args)
+from .common import (add_problem_args, finite_float_arg, locked, nonneg_float_arg, nonneg_int_arg,
+                     output_file_arg, positive_float_arg, positive_int_arg, problem_from_args)
 
 
 def register(subparsers) -> None:
@@ -63,7 +63,7 @@ def register(subparsers) -> None:
     d.add_argument("--record", type=nonneg_int_arg, default=0,
                    help="GD: store each trajectory at about this many log-spaced steps")
     o = p.add_argument_group("output")
-    o.add_argument("-o", "--out", "--output", dest="output", required=True,
+    o.add_argument("-o", "--out", "--output", dest="output", required=True, type=output_file_arg,
                    help="output .npz (summary goes to .json)")
     o.add_argument("--global-tol", type=positive_float_arg, default=1e-3,
                    help="loss below this counts as the global minimum (default 1e-3)")
@@ -74,7 +74,7 @@ def register(subparsers) -> None:
     o.add_argument("--overwrite", action="store_true",
                    help="discard an existing output with different settings")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.set_defaults(func=locked(run, "output"))
 
 
 def _settings(args, problem) -> dict:
@@ -112,8 +112,25 @@ def _paths(output: str) -> tuple[Path, Path, Path]:
     return out, out.with_suffix(".json"), out.with_suffix(".chunks")
 
 
-def _load_existing(out: Path, settings: dict, overwrite: bool) -> dict[str, np.ndarray] | None:
-    from ..io import read_npz
+_RUN_ARRAYS = ("W", "loss", "grad_norm", "reason")  # one row per finished run (plus steps or t)
+
+
+def _content_hash(settings: dict, W0: np.ndarray) -> str:
+    """What a train output is the result of: the problem and settings (``settings``) and the starts."""
+    from ..io import content_hash
+
+    return content_hash({"settings": json.loads(json.dumps(settings)),
+                         "W0": np.ascontiguousarray(W0, dtype=np.float64)})
+
+
+def _load_existing(out: Path, settings: dict, overwrite: bool,
+                   W0: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
+    """The arrays of an earlier run of the same settings at ``out`` (None: none, or --overwrite).
+
+    Refused (CLIError): a file that is not a train output, other settings, arrays of different
+    lengths, more finished runs than starts, or a content hash that is not that of these
+    settings and starts ``W0``."""
+    from ..io import check_lengths, read_npz
 
     if not out.exists():
         return None
@@ -129,6 +146,27 @@ def _load_existing(out: Path, settings: dict, overwrite: bool) -> dict[str, np.n
         diff = sorted(k for k in set(old) | set(settings) if old.get(k) != json.loads(json.dumps(settings)).get(k))
         raise CLIError(f"{out} holds a run with different settings ({', '.join(diff)}); "
                        "use another --output or --overwrite")
+    keys = [k for k in _RUN_ARRAYS + ("steps", "t") if k in data]
+    try:
+        n_done = check_lengths(data, f"training output {str(out)!r}", keys)
+    except ValueError as exc:
+        if overwrite:
+            return None
+        raise CLIError(f"{exc}; use --overwrite to discard it") from None
+    if W0 is not None:
+        if "W0" not in data or np.shape(data["W0"]) != np.shape(W0) or n_done > len(W0):
+            if overwrite:
+                return None
+            raise CLIError(f"training output {str(out)!r} is damaged: {n_done} finished runs and "
+                           f"starts of shape {np.shape(data.get('W0'))}, expected at most "
+                           f"{len(W0)} runs from starts of shape {np.shape(W0)}; use --overwrite")
+        stored = str(data["content_hash"]) if "content_hash" in data else None
+        if stored != _content_hash(settings, W0):
+            if overwrite:
+                return None
+            why = ("has no content hash (written by an older version)" if stored is None else
+                   "has a content hash that is not that of these settings and starts")
+            raise CLIError(f"training output {str(out)!r} {why}; use another --output or --overwrite")
     return data
 
 
@@ -147,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
     dynamics = _dynamics(args)
     W0 = make_init(args.init, problem, args.n_init, args.seed, **settings["init_options"])
     n = args.n_init
-    prev = _load_existing(out, settings, args.overwrite)
+    prev = _load_existing(out, settings, args.overwrite, W0)
+    chash = _content_hash(settings, W0)
     if prev is not None and not np.array_equal(prev["W0"], W0):
         raise CLIError(f"{out}: stored initializations differ from the regenerated ones")
     if prev is None and args.overwrite and chunks_dir.is_dir():
@@ -160,12 +199,13 @@ def run(args: argparse.Namespace) -> int:
 
     def save(ends: EndPoints) -> None:
         arrays = {k: v for k, v in ends.arrays().items() if k != "time"}  # steps or t instead
-        write_npz(out, W0=W0, settings_json=np.array(json.dumps(settings)), **arrays)
+        write_npz(out, W0=W0, settings_json=np.array(json.dumps(settings)),
+                  content_hash=np.array(chash), **arrays)
         summary = summarize_endpoints(arrays["loss"], arrays["reason"], global_tol=args.global_tol,
                                       group_tol=args.group_tol, steps=arrays.get("steps"))
         summary.update({"n_requested": n, "complete": len(ends) == n,
                         "elapsed_s_this_session": time.perf_counter() - t0, "output": str(out)})
-        write_json(summary_path, {"settings": settings, "summary": summary})
+        write_json(summary_path, {"settings": settings, "content_hash": chash, "summary": summary})
 
     def save_prefix(finished: dict) -> None:
         # the finished chunks in start order, up to the first missing one

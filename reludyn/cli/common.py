@@ -80,14 +80,43 @@ output_dir_arg = _out_arg("dir", "output directory")
 def locked(run, attr: str = "out"):
     """Wrap a command's ``run(args)`` so it holds :func:`reludyn.io.output_lock` on
     ``args.<attr>`` for the whole run: a second writer of the same output is refused at
-    once (one line, exit 2). Use as ``p.set_defaults(func=locked(run, "output"))``."""
+    once (one line, exit 2). Use as ``p.set_defaults(func=locked(run, "output"))``. An
+    optional output left unset (None) is not locked here (the runner still locks its run
+    directory)."""
 
     @functools.wraps(run)
     def wrapper(args: argparse.Namespace):
-        with output_lock(getattr(args, attr)):
+        target = getattr(args, attr)
+        if target is None:
+            return run(args)
+        with output_lock(target, reentrant=True):
             return run(args)
 
     return wrapper
+
+
+SMOKE_ENV = "RELUDYN_SMOKE"
+SMOKE_DIVISOR = 20
+_COUNT_OPTIONS = ("n_init", "n", "n_seeds")  # -n of train, basins, catalogue/sweep
+
+
+def apply_smoke(args: argparse.Namespace) -> None:
+    """With the environment variable RELUDYN_SMOKE=1, divide the count options (-n of train,
+    catalogue, basins, sweep) by 20 (at least 2 remain), so a documented command runs as
+    printed at a reduced size (the README chain test does this); a note goes to stderr."""
+    import os
+    import sys
+
+    flag = os.environ.get(SMOKE_ENV, "").strip()
+    if flag in ("", "0"):
+        return
+    if flag != "1":
+        raise ValueError(f"{SMOKE_ENV} must be 1 (smoke-test sizes) or 0, got {flag!r}")
+    for name in _COUNT_OPTIONS:
+        v = getattr(args, name, None)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 2:
+            setattr(args, name, max(2, -(-v // SMOKE_DIVISOR)))
+            print(f"{SMOKE_ENV}=1: {name} {v} -> {getattr(args, name)}", file=sys.stderr)
 
 
 PROBLEM_SIZES_HELP = ("-K alone means K = M = d (as Problem.orthonormal(K)); otherwise M defaults "
