@@ -8,6 +8,7 @@ the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
 from .catalogue import SCHEMA_VERSION, Catalogue, CriticalPoint
 from .classify import KINDS, classify
 from .completeness import Chao1Estimate, Completeness, SaturationCurve, chao1, saturation_curve
+from .early import CertifiedAssigner, certified_assigner, certify_ball, early_ensemble_task
 from .find import find_critical_points
 from .seeds import STRATEGIES, SeedBatch, make_seeds
 from .saturate import SaturationSettings, find_until_saturated
@@ -23,4 +24,6 @@ __all__ = [
     "chao1", "Chao1Estimate", "Completeness", "SaturationCurve", "saturation_curve",
     "find_until_saturated", "SaturationSettings",
     "catalogue_sweep", "planar_grid", "problem_grid",
+    # early assignment
+    "CertifiedAssigner", "certified_assigner", "certify_ball", "early_ensemble_task",
 ]

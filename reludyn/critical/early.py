@@ -1,0 +1,266 @@
+"""Certified early assignment of gradient-descent runs (the assigner of :mod:`reludyn.dynamics.early`).
+
+The argument (for a step η and a float critical point c of J, K·d = n unknowns):
+
+1. *Spectral bounds on a box.* Ball arithmetic (:func:`reludyn.certify.balls.hessian_ball`
+   over the box c ± r in every entry, then the Weyl/Ostrowski enclosure of
+   :func:`reludyn.certify.spectrum.eigenvalue_enclosures`) gives m, Mx with
+   spec H(W) ⊂ [m, Mx] for every W in the box; the box holds the Frobenius ball
+   B(c, r). We require m > 0 and η·Mx < 2. (J is C² on the box: dead rows are refused,
+   and coincident or opposite rows are enclosed through their C² limit, see balls.py.)
+2. *A true minimum near c.* With g ≥ ‖∇J(c)‖_F (arb), J is m-strongly convex on B(c, r),
+   so if r > 2g/m its minimiser W* on the ball is interior (on the sphere
+   J ≥ J(c) − g r + m r²/2 > J(c)), hence ∇J(W*) = 0, and ‖W* − c‖ <= δ := g/m
+   (strong monotonicity of ∇J).
+3. *Contraction.* For W ∈ B(W*, ρ*), ρ* = r − δ (⊂ B(c, r)), the GD map T(W) = W − η∇J(W)
+   satisfies T(W) − W* = (I − η H̄)(W − W*), H̄ = ∫₀¹ H(W* + s(W − W*)) ds, whose
+   spectrum lies in [m, Mx] (the segment is in the ball, and the set of symmetric
+   matrices with spectrum in [m, Mx] is convex), so ‖T(W) − W*‖ <= q‖W − W*‖ with
+   q = max(|1 − ηm|, |1 − ηMx|) < 1: every later iterate stays in the ball and GD
+   converges to W*. A run is assigned when ‖W_t − c‖_F <= ρ := r − 2δ (then
+   ‖W_t − W*‖ <= ρ*); the float norm is compared with ρ(1 − 1e-9) (rounding margin).
+4. *Symmetric copies.* The certificate holds for every copy P c Πᵀ with P a row
+   permutation and Π a coordinate permutation that maps the teacher's rows to
+   themselves (J ∘ g = J and g is an isometry of the entries, so the box, the Hessian
+   spectra and W* map along). Copies are found with :func:`reludyn.critical.symmetry.match`;
+   coordinate permutations are used only for V = I (the Safran–Shamir teacher), where
+   every Π qualifies; for other teachers a copy needing a teacher permutation gets its
+   own certificate.
+
+Each minimum is certified once (Newton from the first run that reaches it, then a few
+box radii; about 0.1 s at K = 10) and cached per (teacher, η); later runs are matched
+against the cached balls first, so Newton runs only for runs that no cached ball holds.
+Saddles are never assigned: their Hessian has a negative eigenvalue, so they get no
+ball, and a run near a saddle continues with the full tolerance.
+
+The thresholds at which runs are offered (``tols``, in the run's norm, default
+1e-5, 1e-6, 1e-7, 1e-8): at 1e-5 most runs near well-conditioned minima (the global
+one) are already inside the certified ball (distance ≈ ‖∇J‖/λ_min); runs near
+ill-conditioned spurious minima (λ_min ≈ 0.005) need 1e-7–1e-8; every miss costs one
+match (and at most one Newton), and the run simply continues.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..dynamics.early import Assignment, register_assigner_factory
+from ..landscape import grad, hessian, loss
+from ..problem import Problem
+from .symmetry import SymmetryContext, match
+
+DEFAULT_TOLS = (1e-5, 1e-6, 1e-7, 1e-8)
+
+
+def newton_critical(W: np.ndarray, V: np.ndarray) -> np.ndarray | None:
+    """A nearby critical point by Newton from W (K, d), or None.
+
+    The one place early assignment calls a Newton solver: swap in the native batched
+    solver (``reludyn.critical.native``) here once it is merged.
+    """
+    from ..newton import newton_polish
+
+    r = newton_polish(W, V, tol=1e-13, max_iter=30)
+    return r.W if r.success else None
+
+
+@dataclass
+class CertifiedBall:
+    """A certified minimum: center c (K, d) float; radius ρ (Frobenius, around c) within
+    which GD with step ``eta`` provably converges to the true minimum W* (‖W* − c‖ <= delta);
+    box: the ∞-box half-width r certified; lam: [m, Mx] Hessian spectrum bounds on it."""
+
+    center: np.ndarray
+    radius: float
+    box: float
+    delta: float
+    lam: tuple[float, float]
+    loss: float
+    grad_max_row: float
+    grad_fro: float
+    seconds: float
+    hits: int = 0
+
+
+def _frob_upper(G) -> float:
+    acc = 0.0
+    for x in G.entries():
+        u = float(x.abs_upper())
+        acc += u * u
+    return math.nextafter(math.sqrt(acc) * (1 + 1e-12), math.inf)
+
+
+def certify_ball(c: np.ndarray, V: np.ndarray, eta: float, max_tries: int = 8) -> CertifiedBall | None:
+    """The certified ball of the float minimum c (K, d) for GD with step ``eta``, or None
+    (c is not a certifiable minimum: a saddle, a dead row, a singular Hessian)."""
+    from ..certify.balls import NotCertifiable, ball_matrix, grad_ball, hessian_ball, precision
+    from ..certify.spectrum import eigenvalue_enclosures
+
+    t0 = time.perf_counter()
+    c = np.ascontiguousarray(c, dtype=np.float64)
+    lam_c = np.linalg.eigvalsh(hessian(c, V))
+    if not lam_c[0] > 0 or not eta * lam_c[-1] < 2:
+        return None
+    best = None
+    with precision(64):
+        try:
+            g = _frob_upper(grad_ball(ball_matrix(c), V))
+        except NotCertifiable:
+            return None
+        r = min(1e-2, 0.1 * lam_c[0])
+        for _ in range(max_tries):
+            try:
+                enc = eigenvalue_enclosures(hessian_ball(ball_matrix(c, r), V))
+            except (NotCertifiable, ArithmeticError):
+                enc = None
+            if enc is not None:
+                m, mx = enc[0][0], enc[-1][1]
+                ok = m > 0 and eta * mx < 2 * (1 - 1e-12) and r > 2 * g / m
+                if ok:
+                    delta = math.nextafter(g / m, math.inf)
+                    best = (r, delta, (m, mx))
+                    spread = lam_c[0] - m
+                    if spread > 0.25 * lam_c[0]:
+                        break  # near the largest radius this box test allows
+                    r *= 2.0
+                    continue
+                spread = max(lam_c[0] - m, 1e-300)
+                shrink = min(0.5, max(0.02, 0.6 * lam_c[0] / spread))
+            else:
+                shrink = 0.25
+            if best is not None:
+                break
+            r *= shrink
+    if best is None:
+        return None
+    r, delta, lam = best
+    gc = grad(c, V)
+    return CertifiedBall(center=c, radius=r - 2 * delta, box=r, delta=delta, lam=lam,
+                         loss=float(loss(c, V)), grad_max_row=float(np.max(np.linalg.norm(gc, axis=1))),
+                         grad_fro=float(np.linalg.norm(gc)), seconds=time.perf_counter() - t0)
+
+
+@dataclass
+class CertifiedAssigner:
+    """Early assigner for ``problem`` and step ``eta`` with a cache of certified balls
+    (see the module docstring for the proof). ``stats`` counts offers, assignments,
+    Newton solves and certifications (and the seconds spent certifying)."""
+
+    problem: Problem
+    eta: float
+    tols: tuple = DEFAULT_TOLS
+    balls: list = field(default_factory=list)
+    stats: dict = field(default_factory=lambda: {"offered": 0, "assigned": 0, "newton": 0,
+                                                 "certified": 0, "not_minimum": 0,
+                                                 "certify_s": 0.0})
+
+    def __post_init__(self):
+        V = self.problem.V
+        self._V = np.ascontiguousarray(V, dtype=np.float64)
+        self._ctx = SymmetryContext(self._V)
+        self._identity_teacher = (V.shape[0] == V.shape[1]
+                                  and np.array_equal(self._V, np.eye(V.shape[0])))
+        self._scale = max(1.0, float(np.max(np.linalg.norm(self._V, axis=1))))
+
+    # --- copies of a cached ball -------------------------------------------------
+    def _copy(self, c: np.ndarray, W: np.ndarray, tol: float) -> np.ndarray | None:
+        """The symmetric copy of c nearest W (a row permutation, and for V = I a coordinate
+        permutation), or None if the matcher finds none within ``tol``."""
+        m = match(c, W, self._ctx, tol)
+        if m is None:
+            return None
+        p, pi = m
+        if np.array_equal(pi, np.arange(pi.size)):
+            return c[p]
+        if not self._identity_teacher:
+            return None  # a teacher automorphism that is not a coordinate permutation
+        A = np.empty_like(c)
+        A[:, pi] = c
+        return A[p]
+
+    def _inside(self, W: np.ndarray, J: float) -> tuple[CertifiedBall, np.ndarray] | None:
+        for b in self.balls:
+            if not (b.loss - 1e-12 <= J <= b.loss + b.lam[1] * b.radius ** 2 + 1e-12):
+                continue
+            tol = 3.0 * b.radius * max(self._scale, float(np.max(np.linalg.norm(W, axis=1)))) + 1e-9
+            A = self._copy(b.center, W, tol)
+            if A is not None and np.linalg.norm(W - A) <= b.radius * (1 - 1e-9):
+                return b, A
+        return None
+
+    def _from_newton(self, W: np.ndarray) -> tuple[CertifiedBall, np.ndarray] | None:
+        self.stats["newton"] += 1
+        Wc = newton_critical(W, self._V)
+        if Wc is None:
+            return None
+        Jc = float(loss(Wc, self._V))
+        for b in self.balls:
+            if abs(b.loss - Jc) <= 1e-9 * max(1.0, abs(Jc)):
+                A = self._copy(b.center, Wc, 1e-7 * self._scale ** 2)
+                if A is not None:
+                    return b, A
+        b = certify_ball(Wc, self._V, self.eta)
+        if b is None:
+            self.stats["not_minimum"] += 1
+            return None
+        self.stats["certified"] += 1
+        self.stats["certify_s"] += b.seconds
+        self.balls.append(b)
+        return b, Wc
+
+    def assign(self, W: np.ndarray, norm: str = "max_row") -> Assignment:
+        """Offer stopped iterates W (n, K, d); see :class:`reludyn.dynamics.early.Assignment`."""
+        W = np.asarray(W, dtype=np.float64)
+        n = W.shape[0]
+        mask = np.zeros(n, dtype=bool)
+        Wout = W.copy()
+        L = np.full(n, np.nan)
+        gn = np.full(n, np.nan)
+        rad = np.full(n, np.nan)
+        for i in range(n):
+            self.stats["offered"] += 1
+            Wi = W[i]
+            found = self._inside(Wi, float(loss(Wi, self._V)))
+            if found is None:
+                found = self._from_newton(Wi)
+                if found is not None and not np.linalg.norm(Wi - found[1]) <= found[0].radius * (1 - 1e-9):
+                    found = None
+            if found is None:
+                continue
+            b, A = found
+            b.hits += 1
+            self.stats["assigned"] += 1
+            mask[i] = True
+            Wout[i] = A
+            L[i] = b.loss
+            gn[i] = b.grad_fro if norm == "fro" else b.grad_max_row
+            rad[i] = b.radius
+        return Assignment(mask=mask, W=Wout, loss=L, grad_norm=gn, radius=rad)
+
+
+_SHARED: dict = {}
+
+
+def certified_assigner(problem: Problem, eta: float) -> CertifiedAssigner:
+    """The process-wide assigner of (problem's teacher, eta): its balls are reused by
+    every later call (chunks of a census in one worker certify each minimum once)."""
+    V = np.ascontiguousarray(problem.V, dtype=np.float64)
+    key = (V.shape, V.tobytes(), float(eta))
+    a = _SHARED.get(key)
+    if a is None:
+        a = _SHARED[key] = CertifiedAssigner(problem, float(eta))
+    return a
+
+
+def early_ensemble_task(problem: dict, W0: np.ndarray, dynamics: dict) -> dict:
+    """Runner task like :func:`reludyn.dynamics.ensemble.ensemble_task`, importing this
+    module (the registered certified assigner) in the worker first."""
+    from ..dynamics.ensemble import ensemble_task
+
+    return ensemble_task(problem, W0, dynamics)
+
+
+register_assigner_factory(certified_assigner)
