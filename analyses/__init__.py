@@ -22,4 +22,5 @@ SCRIPTS = [
     "beyond_i_spurious_census",
     "beyond_j_basin_graph",
     "beyond_l_certified_minima",
+    "beyond_m_sys_census",
 ]
