@@ -110,30 +110,32 @@ def certify_ball(c: np.ndarray, V: np.ndarray, eta: float, max_tries: int = 8) -
             g = _frob_upper(grad_ball(ball_matrix(c), V))
         except NotCertifiable:
             return None
+        # the spread λ_min(c) − m grows about linearly with r: aim at m ≈ λ_min(c)/8
         r = min(1e-2, 0.1 * lam_c[0])
-        for _ in range(max_tries):
+        tries = 0
+        while tries < max_tries:
+            tries += 1
             try:
                 enc = eigenvalue_enclosures(hessian_ball(ball_matrix(c, r), V))
             except (NotCertifiable, ArithmeticError):
                 enc = None
-            if enc is not None:
-                m, mx = enc[0][0], enc[-1][1]
-                ok = m > 0 and eta * mx < 2 * (1 - 1e-12) and r > 2 * g / m
-                if ok:
-                    delta = math.nextafter(g / m, math.inf)
-                    best = (r, delta, (m, mx))
-                    spread = lam_c[0] - m
-                    if spread > 0.25 * lam_c[0]:
-                        break  # near the largest radius this box test allows
-                    r *= 2.0
-                    continue
-                spread = max(lam_c[0] - m, 1e-300)
-                shrink = min(0.5, max(0.02, 0.6 * lam_c[0] / spread))
-            else:
-                shrink = 0.25
-            if best is not None:
+            if enc is None:
+                if best is not None:
+                    break
+                r *= 0.25
+                continue
+            m, mx = enc[0][0], enc[-1][1]
+            ok = m > 0 and eta * mx < 2 * (1 - 1e-12) and r > 2 * g / m
+            spread = max(lam_c[0] - m, 1e-300)
+            target = r * 0.875 * lam_c[0] / spread
+            if ok and (best is None or r > best[0]):
+                best = (r, math.nextafter(g / m, math.inf), (m, mx))
+            if ok and target > 1.2 * r:
+                r = min(target, 4 * r)  # room left: try a larger box
+            elif ok or best is not None:
                 break
-            r *= shrink
+            else:
+                r = max(min(0.5, target / r), 0.02) * r
     if best is None:
         return None
     r, delta, lam = best
@@ -164,6 +166,7 @@ class CertifiedAssigner:
         self._identity_teacher = (V.shape[0] == V.shape[1]
                                   and np.array_equal(self._V, np.eye(V.shape[0])))
         self._scale = max(1.0, float(np.max(np.linalg.norm(self._V, axis=1))))
+        self._others: list[float] = []  # losses of critical points that got no ball
 
     # --- copies of a cached ball -------------------------------------------------
     def _copy(self, c: np.ndarray, W: np.ndarray, tol: float) -> np.ndarray | None:
@@ -191,6 +194,17 @@ class CertifiedAssigner:
                 return b, A
         return None
 
+    def _heading(self, W: np.ndarray, J: float) -> bool:
+        """A cheap guess (never used as proof) that W is on its way to a cached critical point
+        but not yet inside its ball: its loss is within the quadratic-model window
+        J_c <= J <= J_c + 2 Mx (‖∇J‖/m)² of a cached minimum, or within ‖∇J‖ of a cached
+        non-minimum. Such runs are not sent to Newton; they simply continue."""
+        g = float(np.linalg.norm(grad(W, self._V)))
+        for b in self.balls:
+            if b.loss - 1e-12 <= J <= b.loss + 2 * b.lam[1] * (g / b.lam[0]) ** 2 + 1e-12:
+                return True
+        return any(abs(J - Js) <= g + 1e-12 for Js in self._others)
+
     def _from_newton(self, W: np.ndarray) -> tuple[CertifiedBall, np.ndarray] | None:
         self.stats["newton"] += 1
         Wc = newton_critical(W, self._V)
@@ -202,9 +216,13 @@ class CertifiedAssigner:
                 A = self._copy(b.center, Wc, 1e-7 * self._scale ** 2)
                 if A is not None:
                     return b, A
+        for Js in self._others:
+            if abs(Js - Jc) <= 1e-9 * max(1.0, abs(Jc)):
+                return None
         b = certify_ball(Wc, self._V, self.eta)
         if b is None:
             self.stats["not_minimum"] += 1
+            self._others.append(Jc)
             return None
         self.stats["certified"] += 1
         self.stats["certify_s"] += b.seconds
@@ -223,8 +241,9 @@ class CertifiedAssigner:
         for i in range(n):
             self.stats["offered"] += 1
             Wi = W[i]
-            found = self._inside(Wi, float(loss(Wi, self._V)))
-            if found is None:
+            J = float(loss(Wi, self._V))
+            found = self._inside(Wi, J)
+            if found is None and not self._heading(Wi, J):
                 found = self._from_newton(Wi)
                 if found is not None and not np.linalg.norm(Wi - found[1]) <= found[0].radius * (1 - 1e-9):
                     found = None
