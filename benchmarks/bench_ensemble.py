@@ -293,15 +293,35 @@ def early_main(args) -> dict:
     warm = CertifiedAssigner(p, eta)
     gradient_descent(p, W0[:4], eta, tol=tol, max_steps=budget, early_assign=warm)
 
-    t_full, c_full, full = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget),
-                                 args.repeats)
     cold_a = CertifiedAssigner(p, eta)
     t0 = time.perf_counter()
     gradient_descent(p, W0, eta, tol=tol, max_steps=budget, early_assign=cold_a)
     t_cold = time.perf_counter() - t0
-    t_warm, c_warm, early = timed(
-        lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget, early_assign=cold_a),
-        args.repeats)
+    # alternate full and warm early runs (the machine's load drifts), medians of each
+    spent = [0.0]
+    real_assign = cold_a.assign
+
+    def timed_assign(W, norm="max_row"):
+        t = time.perf_counter()
+        try:
+            return real_assign(W, norm)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    cold_a.assign = timed_assign
+    tf, te, cf, ce = [], [], [], []
+    for _ in range(args.repeats):
+        a_, b_, full = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget), 1)
+        tf.append(a_)
+        cf.append(b_)
+        spent[0] = 0.0
+        a_, b_, early = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget,
+                                                       early_assign=cold_a), 1)
+        te.append(a_)
+        ce.append(b_)
+    t_full, c_full = statistics.median(tf), statistics.median(cf)
+    t_warm, c_warm = statistics.median(te), statistics.median(ce)
+    t_assign = spent[0]
     cat = Catalogue(p)
     ef = [cat.assign(w) for w in full.W]
     ee = [cat.assign(w) for w in early.W]
@@ -310,8 +330,10 @@ def early_main(args) -> dict:
                            and np.array_equal(early.steps[~a], full.steps[~a]))
     out = {"k": k, "n": args.n, "eta": eta, "tol": tol, "threads": numba.get_num_threads(),
            "loadavg": os.getloadavg(),
-           "full_s": t_full, "full_cpu_s": c_full, "early_cold_s": t_cold, "early_warm_s": t_warm,
+           "full_s": t_full, "full_cpu_s": c_full, "assign_s_last_warm_run": t_assign,
+           "full_s_all": tf, "early_warm_s_all": te, "early_cold_s": t_cold, "early_warm_s": t_warm,
            "early_warm_cpu_s": c_warm, "speedup_warm": t_full / t_warm, "speedup_cold": t_full / t_cold,
+           "step_ratio": None,
            "steps_full": int(full.steps.sum()), "steps_early": int(early.steps.sum()),
            "assigned": int(a.sum()), "reasons_full": full.counts(), "reasons_early": early.counts(),
            "entries_full": dict(Counter(map(str, ef))), "entries_early": dict(Counter(map(str, ee))),
@@ -319,11 +341,13 @@ def early_main(args) -> dict:
            "certified_balls": [{"loss": b.loss, "radius": b.radius, "lambda": list(b.lam),
                                 "seconds": b.seconds} for b in cold_a.balls],
            "assigner_stats": cold_a.stats}
+    out["step_ratio"] = out["steps_full"] / out["steps_early"]
     print(f"k = {k}, {args.n} starts, {out['threads']} threads, load {out['loadavg'][0]:.2f}")
     print(f"  full runs      {t_full:8.3f} s  ({out['steps_full']} steps)")
     print(f"  early (cold)   {t_cold:8.3f} s  (certifies {len(cold_a.balls)} minima)")
     print(f"  early (warm)   {t_warm:8.3f} s  ({out['steps_early']} steps, {out['assigned']} "
-          f"assigned)  speed-up {out['speedup_warm']:.2f}x")
+          f"assigned)  speed-up {out['speedup_warm']:.2f}x (steps {out['step_ratio']:.2f}x; "
+          f"assigner {t_assign:.3f} s)")
     print(f"  same catalogue entry for every start: {out['same_entry_every_start']}; "
           f"unassigned runs bit-identical: {same_unassigned}")
     print(f"  entries: {out['entries_full']}")
