@@ -86,7 +86,7 @@ def test_budget_and_other_stops_equal_full_runs():
     P = Problem.orthonormal(k)
     W0 = _starts(k, 12, seed=7)
     W0[0, 2] = 0.0  # a dead row from the start
-    for budget in (0, 50, 3000):
+    for budget in (0, 50, 3000, 200_000):
         full = gradient_descent(P, W0, 0.1, tol=1.6e-10, max_steps=budget, dead_tol=1e-12)
         early = gradient_descent(P, W0, 0.1, tol=1.6e-10, max_steps=budget, dead_tol=1e-12,
                                  early_assign=CertifiedAssigner(P, 0.1))
@@ -95,6 +95,11 @@ def test_budget_and_other_stops_equal_full_runs():
         assert_array_equal(early.steps[~a], full.steps[~a])
         assert_array_equal(early.reason[~a], full.reason[~a])
         assert early.reason[0] == "dead_row"
+        # assigned exactly where the full run converges within its budget (reason
+        # "assigned" stands for "converged"): a run short of budget is never assigned
+        assert set(full.reason[a]) <= {"converged"}
+        assert_array_equal(np.where(a, "converged", early.reason), full.reason)
+        assert a.any() == (budget == 200_000)  # short budgets: the bound does not fit
 
 
 def test_protocol_errors_and_settings():

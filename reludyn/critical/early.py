@@ -27,6 +27,13 @@ The argument (for a step η and a float critical point c of J, K·d = n unknowns
    every Π qualifies; for other teachers a copy needing a teacher permutation gets its
    own certificate.
 
+5. *The full run ends there.* From W_t every later iterate stays in the ball, so its rows
+   keep norm >= min_j ‖c_j‖ − r and ‖W‖_F <= ‖c‖ + r, and its gradient falls below the
+   tolerance within a computable number of steps (:meth:`CertifiedAssigner.assign`); the
+   GD driver keeps an assignment only if that fits the step budget, dead_tol and
+   diverge_bound, so an "assigned" run is exactly one whose full run ends "converged" at
+   (a point within tol/m of) W*.
+
 Each minimum is certified once (Newton from the first run that reaches it, then a few
 box radii; about 0.1 s at K = 10) and cached per (teacher, η); later runs are matched
 against the cached balls first, so Newton runs only for runs that no cached ball holds.
@@ -229,8 +236,14 @@ class CertifiedAssigner:
         self.balls.append(b)
         return b, Wc
 
-    def assign(self, W: np.ndarray, norm: str = "max_row") -> Assignment:
-        """Offer stopped iterates W (n, K, d); see :class:`reludyn.dynamics.early.Assignment`."""
+    def assign(self, W: np.ndarray, norm: str = "max_row", tol: float = 0.0) -> Assignment:
+        """Offer stopped iterates W (n, K, d); see :class:`reludyn.dynamics.early.Assignment`.
+
+        steps_bound: with D = ‖W_t − c‖ + δ >= ‖W_t − W*‖, every later iterate has
+        ‖∇J(W_s)‖_F <= Mx q^(s−t) D (‖∇J(W) − ∇J(W*)‖ <= Mx ‖W − W*‖ on the ball), which is
+        below tol (in the Frobenius norm, hence also the max-row norm) after
+        ceil(log(tol / (Mx D)) / log q) + 1 steps; tol = 0 gives no finite bound.
+        """
         W = np.asarray(W, dtype=np.float64)
         n = W.shape[0]
         mask = np.zeros(n, dtype=bool)
@@ -238,6 +251,9 @@ class CertifiedAssigner:
         L = np.full(n, np.nan)
         gn = np.full(n, np.nan)
         rad = np.full(n, np.nan)
+        sb = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
+        rmin = np.zeros(n)
+        fmax = np.full(n, np.inf)
         for i in range(n):
             self.stats["offered"] += 1
             Wi = W[i]
@@ -257,7 +273,16 @@ class CertifiedAssigner:
             L[i] = b.loss
             gn[i] = b.grad_fro if norm == "fro" else b.grad_max_row
             rad[i] = b.radius
-        return Assignment(mask=mask, W=Wout, loss=L, grad_norm=gn, radius=rad)
+            m, mx = b.lam
+            q = max(abs(1 - self.eta * m), abs(1 - self.eta * mx))
+            D = (float(np.linalg.norm(Wi - A)) + b.delta) * (1 + 1e-9)
+            if tol > 0 and q < 1:
+                need = math.log(tol / (mx * D)) / math.log(q) if mx * D >= tol else 0.0
+                sb[i] = int(math.ceil(need)) + 1
+            rmin[i] = (float(np.min(np.linalg.norm(A, axis=1))) - b.box) * (1 - 1e-9)
+            fmax[i] = (float(np.linalg.norm(A)) + b.box) * (1 + 1e-9)
+        return Assignment(mask=mask, W=Wout, loss=L, grad_norm=gn, radius=rad,
+                          steps_bound=sb, row_min=rmin, fro_max=fmax)
 
 
 _SHARED: dict = {}

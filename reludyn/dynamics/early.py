@@ -11,7 +11,13 @@ certification layers): an *assigner* is any object with
 - ``eta``: the step it was built for (the convergence proof depends on it);
 - ``tols``: decreasing gradient thresholds (in the run's norm) at which the driver
   stops runs and asks for assignment;
-- ``assign(W) -> Assignment`` for W (n, K, d) stopped iterates.
+- ``assign(W, norm, tol) -> Assignment`` for W (n, K, d) stopped iterates.
+
+The driver keeps an assignment only where the full run provably ends "converged" at the
+same point: the assigner bounds the further steps the full run needs to get its gradient
+below ``tol`` (``steps_bound``), the smallest row norm (``row_min``) and the largest ‖W‖_F
+(``fro_max``) of every later iterate, and the driver checks them against the step budget,
+``dead_tol`` and ``diverge_bound``; otherwise the run continues.
 
 The certified assigner lives one layer up (:mod:`reludyn.critical.early`), which
 registers a factory here when imported, so ``gradient_descent(..., early_assign=True)``
@@ -31,20 +37,25 @@ class Assignment:
     """Outcome of ``assign`` on n stopped iterates: mask (n,) bool (assigned);
     W (n, K, d), loss (n,), grad_norm (n,) of the certified limit point (any value where
     not assigned); radius (n,) the certified radius of the ball that contains the
-    iterate (NaN where not assigned)."""
+    iterate (NaN where not assigned); steps_bound (n,) int, a bound on the further GD
+    steps until ‖∇J‖ < tol; row_min (n,), fro_max (n,) bounds on the row norms and on ‖W‖_F
+    of every later iterate."""
 
     mask: np.ndarray
     W: np.ndarray
     loss: np.ndarray
     grad_norm: np.ndarray
     radius: np.ndarray
+    steps_bound: np.ndarray
+    row_min: np.ndarray
+    fro_max: np.ndarray
 
 
 class Assigner(Protocol):
     eta: float
     tols: tuple[float, ...]
 
-    def assign(self, W: np.ndarray, norm: str) -> Assignment: ...
+    def assign(self, W: np.ndarray, norm: str, tol: float) -> Assignment: ...
 
 
 _FACTORY: list[Callable] = []

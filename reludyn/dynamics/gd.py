@@ -208,8 +208,12 @@ def _early_run(W, V, eta, tol, norm, max_steps, bound, dead_tol, device, assigne
         stopped = active[c == gk.CONVERGED]
         keep = active[c != gk.CONVERGED]  # diverged, dead_row, budget: final
         if stopped.size:
-            a = assigner.assign(np.ascontiguousarray(W[stopped]), norm)
-            mask = np.asarray(a.mask, dtype=bool)
+            a = assigner.assign(np.ascontiguousarray(W[stopped]), norm, tol)
+            # keep an assignment only where the full run provably ends "converged" there:
+            # within its budget, no row reaching dead_tol, ‖W‖_F within the bound
+            mask = (np.asarray(a.mask, dtype=bool)
+                    & (steps[stopped] + a.steps_bound <= max_steps)
+                    & (a.row_min > dead_tol) & (a.fro_max <= bound))
             hit = stopped[mask]
             W[hit] = a.W[mask]
             loss[hit] = a.loss[mask]
