@@ -100,7 +100,7 @@ def _frob_upper(G) -> float:
     return math.nextafter(math.sqrt(acc) * (1 + 1e-12), math.inf)
 
 
-def certify_ball(c: np.ndarray, V: np.ndarray, eta: float, max_tries: int = 8) -> CertifiedBall | None:
+def certify_ball(c: np.ndarray, V: np.ndarray, eta: float, max_tries: int = 5) -> CertifiedBall | None:
     """The certified ball of the float minimum c (K, d) for GD with step ``eta``, or None
     (c is not a certifiable minimum: a saddle, a dead row, a singular Hessian)."""
     from ..certify.balls import NotCertifiable, ball_matrix, grad_ball, hessian_ball, precision
@@ -117,32 +117,38 @@ def certify_ball(c: np.ndarray, V: np.ndarray, eta: float, max_tries: int = 8) -
             g = _frob_upper(grad_ball(ball_matrix(c), V))
         except NotCertifiable:
             return None
-        # the spread λ_min(c) − m grows about linearly with r: aim at m ≈ λ_min(c)/8
-        r = min(1e-2, 0.1 * lam_c[0])
-        tries = 0
-        while tries < max_tries:
-            tries += 1
+        # the spread λ_min(c) − m grows like a power of r (r where pairs are generic, √r
+        # where the box reaches θ = 0): probe a tiny box, then step along the log-log
+        # secant towards m ≈ λ_min(c)/5 (each try is one ball Hessian: seconds at K = 20)
+        r = 1e-7 * max(1.0, float(np.max(np.abs(c))))
+        hist = []
+        for _ in range(max_tries):
             try:
                 enc = eigenvalue_enclosures(hessian_ball(ball_matrix(c, r), V))
             except (NotCertifiable, ArithmeticError):
                 enc = None
             if enc is None:
-                if best is not None:
-                    break
                 r *= 0.25
                 continue
             m, mx = enc[0][0], enc[-1][1]
             ok = m > 0 and eta * mx < 2 * (1 - 1e-12) and r > 2 * g / m
-            spread = max(lam_c[0] - m, 1e-300)
-            target = r * 0.875 * lam_c[0] / spread
             if ok and (best is None or r > best[0]):
                 best = (r, math.nextafter(g / m, math.inf), (m, mx))
-            if ok and target > 1.2 * r:
-                r = min(target, 4 * r)  # room left: try a larger box
-            elif ok or best is not None:
+            spread = max(lam_c[0] - m, 1e-300)
+            if ok and spread >= 0.5 * lam_c[0]:
                 break
-            else:
-                r = max(min(0.5, target / r), 0.02) * r
+            hist.append((r, spread))
+            alpha = 1.0
+            if len(hist) >= 2:
+                (r1, s1), (r2, s2) = hist[-2], hist[-1]
+                if r1 != r2 and s1 > 0 and s2 > 0:
+                    alpha = min(2.0, max(0.25, math.log(s2 / s1) / math.log(r2 / r1)))
+            r_new = min(1e-2, r * (0.8 * lam_c[0] / spread) ** (1 / alpha))
+            if not ok:
+                r_new = min(r_new, 0.7 * r)
+            if best is not None and r_new <= best[0] * 1.05:
+                break
+            r = r_new
     if best is None:
         return None
     r, delta, lam = best
