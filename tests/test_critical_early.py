@@ -40,22 +40,28 @@ def test_early_and_full_runs_reach_the_same_entry(k, n):
     assert np.max(np.linalg.norm(early.W[a] - full.W[a], axis=(1, 2))) < 1e-7
 
 
-def test_ball_certificate_against_float_oracle():
+@pytest.mark.parametrize("which", ["global", "type_a"])
+def test_ball_certificate_against_float_oracle(which):
     """Hessians sampled in the box have spectra inside the certified [m, Mx]; GD from
-    the ball's boundary converges to its center."""
+    points on the sphere of the certified radius converges to the center."""
+    from reludyn.certify.safran_shamir import type_a_minimum
+
     k = 6
     P = Problem.orthonormal(k)
-    b = certify_ball(np.eye(k), P.V, 0.1)
+    c = np.eye(k) if which == "global" else type_a_minimum(k)
+    b = certify_ball(c, P.V, 0.1)
     assert b is not None and b.radius > 0 and b.delta < 1e-12
+    assert b.lam[0] > 0 and 0.1 * b.lam[1] < 2
     rng = np.random.default_rng(0)
     for _ in range(20):
-        W = np.eye(k) + rng.uniform(-b.box, b.box, (k, k))
+        W = c + rng.uniform(-b.box, b.box, (k, k))
         lam = np.linalg.eigvalsh(hessian(W, P.V))
         assert b.lam[0] <= lam[0] and lam[-1] <= b.lam[1]
-    D = rng.normal(size=(k, k))
-    W = np.eye(k) + 0.999 * b.radius * D / np.linalg.norm(D)
-    r = gradient_descent(P, W, 0.1, tol=1e-13, max_steps=100_000)
-    assert r.reason[0] == "converged" and np.linalg.norm(r.W[0] - np.eye(k)) < 1e-11
+    for _ in range(3):
+        D = rng.normal(size=(k, k))
+        W = c + 0.999 * b.radius * D / np.linalg.norm(D)
+        r = gradient_descent(P, W, 0.1, tol=1e-13, norm="fro", max_steps=200_000)
+        assert r.reason[0] == "converged" and np.linalg.norm(r.W[0] - c) < 1e-10
 
 
 def test_saddle_gets_no_ball_and_nearby_runs_are_not_assigned_to_it():

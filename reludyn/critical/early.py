@@ -40,11 +40,13 @@ against the cached balls first, so Newton runs only for runs that no cached ball
 Saddles are never assigned: their Hessian has a negative eigenvalue, so they get no
 ball, and a run near a saddle continues with the full tolerance.
 
-The thresholds at which runs are offered (``tols``, in the run's norm, default
-1e-5, 1e-6, 1e-7, 1e-8): at 1e-5 most runs near well-conditioned minima (the global
-one) are already inside the certified ball (distance ≈ ‖∇J‖/λ_min); runs near
-ill-conditioned spurious minima (λ_min ≈ 0.005) need 1e-7–1e-8; every miss costs one
-match (and at most one Newton), and the run simply continues.
+The thresholds at which runs are offered (``tols``, in the run's norm, one per decade from
+1e-5 to 1e-10, those above the run's tolerance): a run is inside a certified ball once
+‖∇J‖ ≲ λ_min·ρ, and the radii this box test certifies are ρ ≈ 1e-5–1e-4 (K = 6..20), so
+runs near the global minimum are assigned around 1e-6–1e-7 and runs near ill-conditioned
+spurious minima around 1e-8–1e-9; an offer that misses costs one loss and gradient
+evaluation (and for a run near a point not seen before one Newton solve), and the run simply
+continues.
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ from ..landscape import grad, hessian, loss
 from ..problem import Problem
 from .symmetry import SymmetryContext, match
 
-DEFAULT_TOLS = (1e-5, 1e-6, 1e-7, 1e-8)
+DEFAULT_TOLS = (1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
 
 
 def newton_critical(W: np.ndarray, V: np.ndarray) -> np.ndarray | None:
