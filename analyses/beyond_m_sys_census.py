@@ -173,7 +173,8 @@ def main(argv=None) -> dict:
         r = rows[-1]
         common.log(args, f"  k = {k}: global {r['global']}/{n}, {r['distinct_spurious']} distinct "
                    f"spurious, {r['seconds']:.1f} s")
-    (out / f"{NAME}.md").write_text(table(rows))
+        # the table so far, after every k (a long census can be read while it runs)
+        (out / f"{NAME}.md").write_text(table(rows))
 
     import matplotlib.pyplot as plt
 
