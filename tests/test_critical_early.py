@@ -123,3 +123,13 @@ def test_protocol_errors_and_settings():
     ends = run_ensemble(P, W0, GDSettings(eta=0.1, tol=1e-10, early_assign=True))
     assert "radius" in ends.extra and len(ends) == 2
     assert certified_assigner(P, 0.1) is certified_assigner(P, 0.1)
+
+
+def test_large_problems_offer_nothing():
+    P = Problem.orthonormal(5)
+    a = CertifiedAssigner(P, 0.1, max_unknowns=20)
+    assert a.tols == ()
+    W0 = _starts(5, 3, 1)
+    r = gradient_descent(P, W0, 0.1, tol=1e-10, early_assign=a)
+    f = gradient_descent(P, W0, 0.1, tol=1e-10)
+    assert_array_equal(r.W, f.W) and a.stats["offered"] == 0

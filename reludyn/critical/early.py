@@ -164,11 +164,17 @@ def certify_ball(c: np.ndarray, V: np.ndarray, eta: float, max_tries: int = 5) -
 class CertifiedAssigner:
     """Early assigner for ``problem`` and step ``eta`` with a cache of certified balls
     (see the module docstring for the proof). ``stats`` counts offers, assignments,
-    Newton solves and certifications (and the seconds spent certifying)."""
+    Newton solves and certifications (and the seconds spent certifying).
+
+    Above ``max_unknowns`` = K·d (default 900, k = n = 30) it offers nothing (``tols`` = ()):
+    one ball Hessian is a (K·d)² arb matrix and its enclosure two (K·d)³ arb products,
+    minutes per minimum there, more than the tails it would save; runs then go straight
+    to the tolerance."""
 
     problem: Problem
     eta: float
     tols: tuple = DEFAULT_TOLS
+    max_unknowns: int = 900
     balls: list = field(default_factory=list)
     stats: dict = field(default_factory=lambda: {"offered": 0, "assigned": 0, "newton": 0,
                                                  "certified": 0, "not_minimum": 0,
@@ -182,6 +188,8 @@ class CertifiedAssigner:
                                   and np.array_equal(self._V, np.eye(V.shape[0])))
         self._scale = max(1.0, float(np.max(np.linalg.norm(self._V, axis=1))))
         self._others: list[float] = []  # losses of critical points that got no ball
+        if self.problem.K * self.problem.d > self.max_unknowns:
+            self.tols = ()
 
     # --- copies of a cached ball -------------------------------------------------
     def _copy(self, c: np.ndarray, W: np.ndarray, tol: float) -> np.ndarray | None:
