@@ -132,4 +132,5 @@ def test_large_problems_offer_nothing():
     W0 = _starts(5, 3, 1)
     r = gradient_descent(P, W0, 0.1, tol=1e-10, early_assign=a)
     f = gradient_descent(P, W0, 0.1, tol=1e-10)
-    assert_array_equal(r.W, f.W) and a.stats["offered"] == 0
+    assert_array_equal(r.W, f.W)
+    assert a.stats["offered"] == 0
