@@ -37,6 +37,10 @@ The argument (for a step η and a float critical point c of J, K·d = n unknowns
 Each minimum is certified once (Newton from the first run that reaches it, then a few
 box radii; about 0.1 s at K = 10) and cached per (teacher, η); later runs are matched
 against the cached balls first, so Newton runs only for runs that no cached ball holds.
+The cache lives in the process (:func:`certified_assigner`), so the center of a ball is the
+Newton point of the first run in that process that reached the minimum: an assigned W is the
+certified minimum to about 1e-15 (‖W − W*‖ <= δ), and its last bits can differ between
+processes (runner workers, a resumed run); the entry, loss and counts do not.
 Saddles are never assigned: their Hessian has a negative eigenvalue, so they get no
 ball, and a run near a saddle continues with the full tolerance.
 
