@@ -134,3 +134,30 @@ def test_large_problems_offer_nothing():
     f = gradient_descent(P, W0, 0.1, tol=1e-10)
     assert_array_equal(r.W, f.W)
     assert a.stats["offered"] == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_spectrum_bounds_contain_every_matrix_of_the_ball(seed):
+    from flint import arb, arb_mat
+
+    from reludyn.critical.early import spectrum_bounds
+
+    rng = np.random.default_rng(seed)
+    n = 12
+    M = rng.normal(size=(n, n))
+    mid = M + M.T
+    rad = np.abs(rng.normal(size=(n, n))) * 10.0 ** rng.uniform(-6, -1)
+    rad = rad + rad.T
+    H = arb_mat([[arb(float(mid[i, j]), float(rad[i, j])) for j in range(n)] for i in range(n)])
+    m, mx = spectrum_bounds(H)
+    lam = np.linalg.eigvalsh(mid)
+    assert m <= lam[0] and lam[-1] <= mx
+    # the bound is the Perron root of the radii, not more than its row-sum bound
+    assert lam[0] - m <= np.max(rad.sum(axis=1)) * (1 + 1e-9) + 1e-12
+    for _ in range(50):
+        E = rng.uniform(-1, 1, size=(n, n)) * rad
+        A = mid + 0.5 * (E + E.T)
+        if rng.random() < 0.5:  # corners of the ball
+            A = mid + np.sign(E + E.T) * rad
+        lam = np.linalg.eigvalsh(A)
+        assert m <= lam[0] and lam[-1] <= mx
