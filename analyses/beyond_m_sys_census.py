@@ -5,7 +5,8 @@ Protocol of Safran, Yehudai & Shamir (COLT 2021): orthonormal teacher V = I_k, K
 ‖∇J‖ <= 1e-12; a run is global iff ‖WᵀW − I‖_F < 1e-6. Runs go through the resumable
 runner (reludyn.runner: one task per chunk of starts, saved as it finishes, an interrupted
 census resumes without recomputing finished chunks; --scheduler tcp://host:8786 sends the
-chunks to a Dask cluster) with certified early assignment (reludyn.critical.early).
+chunks to a Dask cluster), optionally (--early-assign) with certified early assignment
+(reludyn.critical.early).
 Per k: the global fraction with its 95% Wilson interval against the published count
 (two-proportion z-test, within sampling error iff |z| < 1.96), the distinct spurious minima
 (matched modulo the symmetries of J by reludyn.critical.Catalogue), the lowest and the most
@@ -42,7 +43,10 @@ def parse(argv):
     p.add_argument("--work-dir", default=None,
                    help="run directory of the chunks (default OUT_DIR/beyond_m_sys_census.work); "
                    "rerunning with the same one resumes")
-    p.add_argument("--no-early-assign", action="store_true", help="run every start to 1e-12")
+    p.add_argument("--early-assign", action="store_true",
+                   help="certified early assignment (off by default: with 500 starts and "
+                   "10+ distinct minima per k, certifying them costs more than the tails it "
+                   "saves at step 5/k; see REPRODUCTION.md section m)")
     p.add_argument("--catalogue-max-k", type=int, default=30,
                    help="above this k, spurious minima are told apart by loss only (default 30)")
     args = p.parse_args(argv)
@@ -82,7 +86,7 @@ def census(k: int, n: int, args, work: Path) -> dict:
     pb = Problem.orthonormal(k)
     rng = np.random.default_rng([args.seed, k])
     W0 = rng.normal(size=(n, k, k)) / math.sqrt(k)
-    early = not args.no_early_assign
+    early = args.early_assign
     dyn = GDSettings(eta=5.0 / k, tol=1e-12, norm="fro", max_steps=args.max_steps,
                      early_assign=early)
     ex = Executor(workers=args.workers, scheduler=args.scheduler, chunk=args.chunk,
@@ -158,24 +162,8 @@ def table(rows: list[dict]) -> str:
     return head + "\n".join(out) + "\n"
 
 
-def main(argv=None) -> dict:
-    args = parse(argv)
-    t0 = time.perf_counter()
-    out = common.out_dir(args)
-    sizes = args.sizes or (list(range(6, 9)) if args.fast else list(range(6, 51)))
-    n = args.n or (40 if args.fast else 500)
-    if min(sizes) < 2:
-        raise ValueError("sizes must be >= 2")
-    work = Path(args.work_dir) if args.work_dir else out / f"{NAME}.work"
-    rows = []
-    for k in sizes:
-        rows.append(census(k, n, args, work))
-        r = rows[-1]
-        common.log(args, f"  k = {k}: global {r['global']}/{n}, {r['distinct_spurious']} distinct "
-                   f"spurious, {r['seconds']:.1f} s")
-        # the table so far, after every k (a long census can be read while it runs)
-        (out / f"{NAME}.md").write_text(table(rows))
-
+def plot(rows: list[dict], n: int, out: Path) -> str:
+    """Global fraction against k (with the published counts) and wall time per k."""
     import matplotlib.pyplot as plt
 
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -198,7 +186,28 @@ def main(argv=None) -> dict:
     a1.set_ylabel("wall time per k (s)")
     a1.set_yscale("log")
     a1.grid(alpha=0.3)
-    fig1 = common.savefig(fig, out, f"{NAME}.png")
+    return common.savefig(fig, out, f"{NAME}.png")
+
+
+def main(argv=None) -> dict:
+    args = parse(argv)
+    t0 = time.perf_counter()
+    out = common.out_dir(args)
+    sizes = args.sizes or (list(range(6, 9)) if args.fast else list(range(6, 51)))
+    n = args.n or (40 if args.fast else 500)
+    if min(sizes) < 2:
+        raise ValueError("sizes must be >= 2")
+    work = Path(args.work_dir) if args.work_dir else out / f"{NAME}.work"
+    rows = []
+    for k in sizes:
+        rows.append(census(k, n, args, work))
+        r = rows[-1]
+        common.log(args, f"  k = {k}: global {r['global']}/{n}, {r['distinct_spurious']} distinct "
+                   f"spurious, {r['seconds']:.1f} s")
+        # the table so far, after every k (a long census can be read while it runs)
+        (out / f"{NAME}.md").write_text(table(rows))
+
+    fig1 = plot(rows, n, out)
     comp = [r for r in rows if "published" in r]
     measured = "global/n: " + ", ".join(f"k={r['k']}: {r['global']}/{r['n']}" for r in rows)
     if comp:
@@ -208,7 +217,7 @@ def main(argv=None) -> dict:
     return common.finish(
         out, NAME, claim="m", title="Safran–Yehudai–Shamir census (k = n, step 5/k, tol 1e-12)",
         figures=[fig1], measured=measured, verdict=common.MEASURED,
-        numbers={"rows": rows, "sizes": sizes, "n": n, "early_assign": not args.no_early_assign,
+        numbers={"rows": rows, "sizes": sizes, "n": n, "early_assign": args.early_assign,
                  "published": {str(k): v for k, v in PUBLISHED.items()}},
         t0=t0, fast=args.fast)
 

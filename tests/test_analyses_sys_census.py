@@ -11,7 +11,7 @@ from analyses import beyond_m_sys_census as sys_census
 from analyses import common
 from reludyn.io import read_npz
 
-ARGS = ["--quiet", "--sizes", "5", "--n", "20", "--chunk", "5"]
+ARGS = ["--quiet", "--sizes", "5", "--n", "20", "--chunk", "5", "--early-assign"]
 
 
 def test_blocks_and_z():
@@ -27,7 +27,14 @@ def test_blocks_and_z():
 
 def test_fast_run_writes_table_and_compares(tmp_path):
     res = sys_census.main(["--fast", "--quiet", "--sizes", "7", "--n", "24",
-                           "--out-dir", str(tmp_path)])
+                           "--out-dir", str(tmp_path / "full")])
+    early = sys_census.main(["--fast", "--quiet", "--sizes", "7", "--n", "24", "--early-assign",
+                             "--out-dir", str(tmp_path)])
+    a, b = res["numbers"]["rows"][0], early["numbers"]["rows"][0]
+    assert set(a["reasons"]) == {"converged"} and "assigned" in b["reasons"]
+    for key in ("global", "spurious_runs", "distinct_spurious"):
+        assert a[key] == b[key], key
+    res = early
     assert res["verdict"] == common.MEASURED
     (row,) = res["numbers"]["rows"]
     assert row["k"] == 7 and row["n"] == 24
