@@ -23,4 +23,5 @@ SCRIPTS = [
     "beyond_j_basin_graph",
     "beyond_l_certified_minima",
     "beyond_k_isotropy_families",
+    "beyond_m_sys_census",
 ]

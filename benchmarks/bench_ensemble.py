@@ -26,6 +26,15 @@ multiply-adds round differently). Without a GPU it says so and exits 0; on
 Numba's simulator it only checks a few short runs (its timings mean nothing).
 
     python benchmarks/bench_ensemble.py --device cuda [--n 1000] [--repeats 3] [--json out.json]
+
+``--early`` times certified early assignment (``early_assign``, :mod:`reludyn.critical.early`)
+against full runs on the same starts, Safran–Shamir protocol at ``--k`` (N(0, 1/k) starts,
+η = 0.1, max-row tol 1.6e-10): "cold" includes certifying each minimum (a fresh assigner),
+"warm" reuses the certified balls (as every chunk after the first of a census does). Each
+end point of both is mapped to a catalogue entry (``Catalogue.assign``); the per-entry
+counts must be equal and every unassigned run must equal its full run bit for bit.
+
+    python benchmarks/bench_ensemble.py --early [--k 10] [--n 1000] [--repeats 3] [--json out.json]
 """
 from __future__ import annotations
 
@@ -116,9 +125,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--json", help="also write the numbers to this JSON file")
     ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                     help="cuda: time the GPU ensemble against the CPU kernel (default cpu)")
+    ap.add_argument("--early", action="store_true",
+                    help="time early assignment against full runs (Safran–Shamir protocol)")
+    ap.add_argument("--k", type=int, default=10, help="--early: K = M = d (default 10)")
     args = ap.parse_args(argv)
     if args.device == "cuda":
         return device_main(args)
+    if args.early:
+        return early_main(args)
 
     p = Problem.orthonormal(10)
     V = np.array(p.V, order="C")
@@ -272,6 +286,84 @@ def device_main(args) -> dict:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)
+    return out
+
+
+def early_main(args) -> dict:
+    """Early assignment against full runs on the same starts (see the module docstring)."""
+    from collections import Counter
+
+    from reludyn.critical import Catalogue
+    from reludyn.critical.early import CertifiedAssigner
+
+    k, eta, tol, budget = args.k, 0.1, 1.6e-10, 10**6
+    p = Problem.orthonormal(k)
+    W0 = xavier_init(p, args.n, seed=args.seed)
+    gradient_descent(p, W0[:2], eta, tol=tol, max_steps=10)  # compile / load the cache
+    warm = CertifiedAssigner(p, eta)
+    gradient_descent(p, W0[:4], eta, tol=tol, max_steps=budget, early_assign=warm)
+
+    cold_a = CertifiedAssigner(p, eta)
+    t0 = time.perf_counter()
+    gradient_descent(p, W0, eta, tol=tol, max_steps=budget, early_assign=cold_a)
+    t_cold = time.perf_counter() - t0
+    # alternate full and warm early runs (the machine's load drifts), medians of each
+    spent = [0.0]
+    real_assign = cold_a.assign
+
+    def timed_assign(W, norm="max_row", tol=0.0):
+        t = time.perf_counter()
+        try:
+            return real_assign(W, norm, tol)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    cold_a.assign = timed_assign
+    tf, te, cf, ce = [], [], [], []
+    for _ in range(args.repeats):
+        a_, b_, full = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget), 1)
+        tf.append(a_)
+        cf.append(b_)
+        spent[0] = 0.0
+        a_, b_, early = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget,
+                                                       early_assign=cold_a), 1)
+        te.append(a_)
+        ce.append(b_)
+    t_full, c_full = statistics.median(tf), statistics.median(cf)
+    t_warm, c_warm = statistics.median(te), statistics.median(ce)
+    t_assign = spent[0]
+    cat = Catalogue(p)
+    ef = [cat.assign(w) for w in full.W]
+    ee = [cat.assign(w) for w in early.W]
+    a = early.reason == "assigned"
+    same_unassigned = bool(np.array_equal(early.W[~a], full.W[~a])
+                           and np.array_equal(early.steps[~a], full.steps[~a]))
+    out = {"k": k, "n": args.n, "eta": eta, "tol": tol, "threads": numba.get_num_threads(),
+           "loadavg": os.getloadavg(),
+           "full_s": t_full, "full_cpu_s": c_full, "assign_s_last_warm_run": t_assign,
+           "full_s_all": tf, "early_warm_s_all": te, "early_cold_s": t_cold, "early_warm_s": t_warm,
+           "early_warm_cpu_s": c_warm, "speedup_warm": t_full / t_warm, "speedup_cold": t_full / t_cold,
+           "step_ratio": None,
+           "steps_full": int(full.steps.sum()), "steps_early": int(early.steps.sum()),
+           "assigned": int(a.sum()), "reasons_full": full.counts(), "reasons_early": early.counts(),
+           "entries_full": dict(Counter(map(str, ef))), "entries_early": dict(Counter(map(str, ee))),
+           "same_entry_every_start": ef == ee, "unassigned_bit_identical": same_unassigned,
+           "certified_balls": [{"loss": b.loss, "radius": b.radius, "lambda": list(b.lam),
+                                "seconds": b.seconds} for b in cold_a.balls],
+           "assigner_stats": cold_a.stats}
+    out["step_ratio"] = out["steps_full"] / out["steps_early"]
+    print(f"k = {k}, {args.n} starts, {out['threads']} threads, load {out['loadavg'][0]:.2f}")
+    print(f"  full runs      {t_full:8.3f} s  ({out['steps_full']} steps)")
+    print(f"  early (cold)   {t_cold:8.3f} s  (certifies {len(cold_a.balls)} minima)")
+    print(f"  early (warm)   {t_warm:8.3f} s  ({out['steps_early']} steps, {out['assigned']} "
+          f"assigned)  speed-up {out['speedup_warm']:.2f}x (steps {out['step_ratio']:.2f}x; "
+          f"assigner {t_assign:.3f} s)")
+    print(f"  same catalogue entry for every start: {out['same_entry_every_start']}; "
+          f"unassigned runs bit-identical: {same_unassigned}")
+    print(f"  entries: {out['entries_full']}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(out, fh, indent=2, default=str)
     return out
 
 

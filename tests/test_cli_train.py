@@ -9,7 +9,7 @@ from reludyn.dynamics import gd as gd_module
 from reludyn.io import read_npz
 
 BASE = ["train", "-d", "3", "-n", "10", "--chunk", "4", "--eta", "0.2", "--max-steps", "3000",
-        "--no-progress"]
+        "--no-progress", "--no-early-assign"]
 
 
 def test_train_writes_npz_and_summary(tmp_path, capsys):
@@ -165,3 +165,19 @@ def test_resume_checks_the_content_hash(tmp_path, capsys):
     assert main(BASE + ["-o", str(out)]) == 2
     assert "no content hash" in capsys.readouterr().err
     assert main(BASE + ["-o", str(out), "--overwrite"]) == 0
+def test_early_assignment_is_the_default_and_matches_full_runs(tmp_path, capsys):
+    args = ["train", "-d", "4", "-n", "12", "--chunk", "6", "--init", "gaussian", "--std", "0.5",
+            "--eta", "0.1", "--tol", "1.6e-10", "--no-progress"]
+    early, full = tmp_path / "early.npz", tmp_path / "full.npz"
+    assert main(args + ["-o", str(early)]) == 0
+    assert "assigned early" in capsys.readouterr().out
+    assert main(args + ["--no-early-assign", "-o", str(full)]) == 0
+    e, f = read_npz(early), read_npz(full)
+    a = e["reason"] == "assigned"
+    assert a.any() and "assigned" not in f["reason"].tolist()
+    assert np.all(e["radius"][a] > 0) and np.all(np.isnan(e["radius"][~a]))
+    assert set(f["reason"][a].tolist()) == {"converged"}
+    assert_array_equal(e["W"][~a], f["W"][~a])
+    np.testing.assert_allclose(e["loss"], f["loss"], rtol=0, atol=1e-12)
+    settings = json.loads((tmp_path / "early.json").read_text())["settings"]
+    assert settings["dynamics"]["early_assign"] is True

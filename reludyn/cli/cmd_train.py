@@ -3,7 +3,10 @@
 Writes OUTPUT.npz (no pickle: final W, loss, gradient norm, steps, stop reason,
 the initializations, the settings as JSON text) and OUTPUT.json (settings and a
 summary: runs reaching the global minimum, other end points grouped by loss,
-stop reasons). Runs go in chunks through the resumable runner (:mod:`reludyn.runner`,
+stop reasons). Gradient descent uses certified early assignment by default
+(:mod:`reludyn.critical.early`: a run proven to converge to a certified minimum stops
+with reason "assigned", W and loss of that minimum and its certified ``radius`` in the
+npz; ``--no-early-assign`` runs every start to the tolerance). Runs go in chunks through the resumable runner (:mod:`reludyn.runner`,
 run directory OUTPUT.chunks/); both files are rewritten after each chunk, so Ctrl-C
 keeps the finished chunks and rerunning the same command resumes.
 """
@@ -62,6 +65,10 @@ def register(subparsers) -> None:
     d.add_argument("--polish", action="store_true", help="flow: Newton-polish each end point")
     d.add_argument("--record", type=nonneg_int_arg, default=0,
                    help="GD: store each trajectory at about this many log-spaced steps")
+    d.add_argument("--no-early-assign", action="store_true",
+                   help="GD: run every start to the tolerance (default: stop a run as "
+                   "'assigned' once it is proven to converge to a certified minimum; "
+                   "off with --record)")
     o = p.add_argument_group("output")
     o.add_argument("-o", "--out", "--output", dest="output", required=True, type=output_file_arg,
                    help="output .npz (summary goes to .json)")
@@ -88,9 +95,14 @@ def _settings(args, problem) -> dict:
         dyn = {"mode": "gd", "eta": args.eta if args.eta is not None else 0.1, "tol": args.tol,
                "norm": args.norm, "max_steps": args.max_steps,
                "diverge_bound": args.diverge_bound, "dead_tol": args.dead_tol,
-               "record": args.record}
+               "record": args.record, "early_assign": _early(args)}
     return {"problem": problem.to_dict(), "init": args.init, "init_options": init_kw,
             "n_init": args.n_init, "seed": args.seed, "dynamics": dyn}
+
+
+def _early(args) -> bool:
+    """Early assignment: GD without --record, unless --no-early-assign."""
+    return not args.flow and not args.no_early_assign and not args.record
 
 
 def _dynamics(args):
@@ -101,7 +113,7 @@ def _dynamics(args):
         return FlowSettings(method=args.flow, t_max=args.t_max, tol=args.tol, polish=args.polish)
     return GDSettings(eta=args.eta if args.eta is not None else 0.1, tol=args.tol, norm=args.norm,
                       max_steps=args.max_steps, diverge_bound=args.diverge_bound,
-                      dead_tol=args.dead_tol, record=args.record)
+                      dead_tol=args.dead_tol, record=args.record, early_assign=_early(args))
 
 
 def _paths(output: str) -> tuple[Path, Path, Path]:
@@ -217,8 +229,13 @@ def run(args: argparse.Namespace) -> int:
         if parts:
             save(EndPoints.concat(parts))
 
+    task = None
+    if _early(args):
+        from ..critical.early import early_ensemble_task  # registers the certified assigner
+
+        task = early_ensemble_task
     ends = run_chunked(problem, W0, dynamics, executor, label="train", key="chunk",
-                       on_result=save_prefix)
+                       on_result=save_prefix, task=task)
     save(ends)  # also refreshes the summary of a complete run (e.g. a new --global-tol)
     summary = json.loads(summary_path.read_text())["summary"]
     g = summary["global_min"]
@@ -228,5 +245,11 @@ def run(args: argparse.Namespace) -> int:
     for grp in summary["groups"][:10]:
         loss = "non-finite" if grp["loss"] is None else f"{grp['loss']:.6g}"
         print(f"  loss {loss}: {grp['count']} runs ({', '.join(f'{k} {v}' for k, v in grp['reasons'].items())})")
+    if "radius" in ends.extra:
+        rad = ends.extra["radius"]
+        hit = np.isfinite(rad)
+        if hit.any():
+            print(f"  assigned early: {int(hit.sum())} runs (certified radius "
+                  f"{rad[hit].min():.2e} .. {rad[hit].max():.2e})")
     print(f"wrote {out} and {summary_path}")
     return 0

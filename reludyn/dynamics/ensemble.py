@@ -88,8 +88,11 @@ def run_ensemble(problem: Problem, W0, dynamics: GDSettings | FlowSettings) -> E
         # looked up at call time: tests patch reludyn.dynamics.gd.gradient_descent
         r = _gd.gradient_descent(problem, W0, s.eta, tol=s.tol, norm=s.norm, max_steps=s.max_steps,
                                  diverge_bound=s.diverge_bound, dead_tol=s.dead_tol,
-                                 record=s.record > 0, n_record=max(s.record, 2))
+                                 record=s.record > 0, n_record=max(s.record, 2),
+                                 early_assign=s.early_assign or None)
         extra = {"steps": r.steps}
+        if r.radius is not None:
+            extra["radius"] = r.radius
         extra.update({k: v for k, v in r.arrays().items() if k.startswith("traj_")})
         return EndPoints(W=r.W, loss=r.loss, grad_norm=r.grad_norm,
                          reason=np.asarray(r.reason).astype("U16"),
@@ -117,10 +120,14 @@ def ensemble_task(problem: dict, W0: np.ndarray, dynamics: dict) -> dict:
 
 
 def run_chunked(problem: Problem, W0, dynamics: GDSettings | FlowSettings, executor,
-                label: str = "runs", key: str = "chunk", on_result=None) -> EndPoints:
+                label: str = "runs", key: str = "chunk", on_result=None,
+                task=None) -> EndPoints:
     """:func:`run_ensemble` through the resumable runner, one task per ``executor.chunk`` starts.
 
     executor: a :class:`reludyn.runner.Executor`; task keys are ``<key><start:08d>``.
+    task: the module-level task function (default :func:`ensemble_task`; with early
+    assignment in other processes, :func:`reludyn.critical.early.early_ensemble_task`,
+    which loads the certified assigner in the worker).
     """
     from ..runner import Task
 
@@ -129,4 +136,5 @@ def run_chunked(problem: Problem, W0, dynamics: GDSettings | FlowSettings, execu
     pd, dd = problem.to_dict(), dynamics.to_dict()
     tasks = [Task(f"{key}{a:08d}", {"problem": pd, "W0": W0[a:b], "dynamics": dd})
              for a, b in executor.chunks(len(W0))]
-    return EndPoints.concat(executor.run(ensemble_task, tasks, label=label, on_result=on_result))
+    return EndPoints.concat(executor.run(task or ensemble_task, tasks, label=label,
+                                         on_result=on_result))

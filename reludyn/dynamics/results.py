@@ -16,7 +16,11 @@ class GDResult:
     W (B, K, d) final iterates; loss (B,) J at W (NaN where W is not finite);
     grad_norm (B,) gradient norm at W in the norm named by ``norm``
     ("max_row": largest row norm, "fro": Frobenius); steps (B,) int number of
-    updates taken; reason (B,) str in {"converged", "budget", "diverged", "dead_row"}.
+    updates taken; reason (B,) str in {"converged", "budget", "diverged", "dead_row",
+    "assigned"} ("assigned": early assignment proved the run converges to a certified
+    minimum; W, loss, grad_norm are that minimum's, steps the step at assignment and
+    radius (B,) the certified radius, NaN for other runs; radius is None without early
+    assignment).
     With recording: traj_steps (B, T) int, traj_W (B, T, K, d), traj_grad_norm
     (B, T), traj_loss (B, T), at log-spaced steps plus the final iterate, padded
     with step -1 and NaN. ``eta``, ``tol`` record the settings used.
@@ -34,6 +38,7 @@ class GDResult:
     traj_W: np.ndarray | None = None
     traj_grad_norm: np.ndarray | None = None
     traj_loss: np.ndarray | None = None
+    radius: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.W.shape[0]
@@ -54,7 +59,7 @@ class GDResult:
         """Every array field, for ``reludyn.io.write_npz`` (reason as a fixed-width str array)."""
         out = {"W": self.W, "loss": self.loss, "grad_norm": self.grad_norm,
                "steps": self.steps, "reason": self.reason.astype("U16")}
-        for k in ("traj_steps", "traj_W", "traj_grad_norm", "traj_loss"):
+        for k in ("traj_steps", "traj_W", "traj_grad_norm", "traj_loss", "radius"):
             v = getattr(self, k)
             if v is not None:
                 out[k] = v

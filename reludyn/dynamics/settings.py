@@ -30,7 +30,8 @@ class GDSettings:
     eta: step; tol: stop when the gradient norm (``norm``: "max_row" or "fro") is below
     it; max_steps: step budget; diverge_bound: ‖W‖_F above it is "diverged"; dead_tol:
     a row norm <= it stops the run as "dead_row"; record: store each trajectory at about
-    this many log-spaced steps (0: none).
+    this many log-spaced steps (0: none); early_assign: certified early assignment
+    (``gradient_descent(..., early_assign=True)``; needs ``reludyn.critical`` loaded).
     """
 
     eta: float = 0.1
@@ -40,6 +41,7 @@ class GDSettings:
     diverge_bound: float = 1e8
     dead_tol: float = 0.0
     record: int = 0
+    early_assign: bool = False
 
     name = "gd"
 
@@ -55,9 +57,16 @@ class GDSettings:
         set_(self, "diverge_bound", positive_float(self.diverge_bound, "diverge_bound"))
         set_(self, "dead_tol", positive_float(self.dead_tol, "dead_tol", allow_zero=True))
         set_(self, "record", positive_int(self.record, "record", minimum=0))
+        if not isinstance(self.early_assign, bool):
+            raise TypeError(f"early_assign must be True or False, got {self.early_assign!r}")
+        if self.early_assign and self.record:
+            raise ValueError("early_assign cannot be combined with record")
 
     def to_dict(self) -> dict:
-        return {"dynamics": self.name, **asdict(self)}
+        d = {"dynamics": self.name, **asdict(self)}
+        if not self.early_assign:
+            del d["early_assign"]  # keeps the fingerprints of runs made before the option
+        return d
 
 
 @dataclass(frozen=True)
