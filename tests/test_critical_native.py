@@ -110,7 +110,7 @@ def test_stop_reasons_are_each_reached():
     assert r.iterations[1] == 0 and r.iterations[2] == 0
     assert np.linalg.norm(rd.grad(r.W[0], P.V)) <= 1e-10
     # budget: one Hessian is not enough from a random start
-    b = native_solve(good, P.V, NativeSettings(max_iter=1, retries=0))
+    b = native_solve(good, P.V, NativeSettings(max_iter=1, retries=0, descents=0))
     assert b.reason == ["budget"] and b.iterations[0] == 1
     assert b.grad_norm[0] > 1e-10
     # diverged: an iterate leaves the ball ‖W‖_F <= bound·‖V‖_F (here the start)
@@ -121,7 +121,7 @@ def test_stop_reasons_are_each_reached():
 
 def test_stalled_means_a_stationary_point_of_the_merit_that_is_not_a_root():
     P = rd.Problem.orthonormal(5)
-    r = native_solve(xavier_init(P, 40, seed=1), P.V, NativeSettings(retries=0))
+    r = native_solve(xavier_init(P, 40, seed=1), P.V, NativeSettings(retries=0, descents=0))
     stalled = [i for i, why in enumerate(r.reason) if why == "stalled"]
     assert stalled
     for i in stalled:
