@@ -86,6 +86,7 @@ class NativeSettings:
     descent_steps: int = 1000
     descent_eta: float = 0.1
     prefix_steps: int = 0
+    first_iter: int = 0
 
     def __post_init__(self):
         for name in ("tol", "dead_tol", "bound", "step_rel", "memory_mb", "descent_eta"):
@@ -95,9 +96,9 @@ class NativeSettings:
                 raise ValueError(f"NativeSettings.{name} must be a positive finite number, "
                                  f"got {v!r}")
         for name in ("max_iter", "max_trials", "retries", "descents", "descent_steps",
-                     "prefix_steps"):
+                     "prefix_steps", "first_iter"):
             v = getattr(self, name)
-            lo = 0 if name in ("retries", "descents", "prefix_steps") else 1
+            lo = 0 if name in ("retries", "descents", "prefix_steps", "first_iter") else 1
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
                 raise ValueError(f"NativeSettings.{name} must be an integer >= {lo}, got {v!r}")
 
@@ -426,8 +427,8 @@ def _descend(W, V, steps, eta0, energy, dead_abs, bound_abs):
 
 @njit(cache=True, parallel=True)
 def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vnorm,
-                 retries, descents, descent_steps, descent_eta, prefix_steps, energy,
-                 Hw, Aw, Lw, codes, gnorms, iters, nfevs, rounds):
+                 retries, descents, descent_steps, descent_eta, prefix_steps, first_iter,
+                 energy, Hw, Aw, Lw, codes, gnorms, iters, nfevs, rounds):
     """solve_one on Ws[i] (in place) for every i, in parallel; slot i of the workspaces.
 
     A start that stalls or runs out of budget gets up to ``descents`` descent rounds:
@@ -449,7 +450,7 @@ def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel
             for j in range(K):
                 for t in range(d):
                     Ws[i, j, t] = Wd[j, t]
-        c, g, it, nf = solve_one(Ws[i], V, tol, max_iter, max_trials, dead_abs, bound_abs,
+        c, g, it, nf = solve_one(Ws[i], V, tol, first_iter, max_trials, dead_abs, bound_abs,
                                  step_rel, vnorm, Hw[i], Aw[i], Lw[i], True, 1.0)
         nf += nf0
         used = 0
@@ -542,6 +543,7 @@ def native_solve(W0s, V, settings: NativeSettings | None = None) -> NativeResult
                 _solve_batch(W[a:e], V, float(s.tol), int(s.max_iter), int(s.max_trials),
                              dead_abs, float(s.bound) * vnorm, float(s.step_rel), vnorm,
                              int(s.retries), int(s.descents), int(s.descent_steps),
-                             float(s.descent_eta), int(s.prefix_steps), energy, Hw, Aw, Lw, codes[a:e], gn[a:e],
-                             iters[a:e], nfev[a:e], rounds[a:e])
+                             float(s.descent_eta), int(s.prefix_steps),
+                             int(s.first_iter or s.max_iter), energy, Hw, Aw, Lw,
+                             codes[a:e], gn[a:e], iters[a:e], nfev[a:e], rounds[a:e])
     return NativeResult(W, gn, iters, nfev, codes, [REASONS[c] for c in codes], rounds)
