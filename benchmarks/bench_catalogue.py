@@ -56,28 +56,34 @@ def main() -> None:
     native_solve(xavier_init(rd.Problem.orthonormal(2), 2, seed=1), rd.Problem.orthonormal(2).V)
     print(f"native chunks of {chunk_size(P.K, P.d, settings)} starts "
           f"({settings.memory_mb:.0f} MB of workspace)")
+    import numba
+    print(f"numba threads {numba.get_num_threads()}; {settings}")
     print(f"{P!r}: {args.starts} Xavier starts (seed {args.seed}); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared machine: times are noisy)")
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     nat = native_solve(W0, V, settings)
-    t_nat = time.perf_counter() - t
+    t_nat, c_nat = time.perf_counter() - t, time.process_time() - c
     conv = nat.converged
     print(f"native: wall {t_nat:.2f} s = {t_nat / args.starts * 1e3:.2f} ms per start; "
-          f"converged {conv.mean():.1%}; reasons {nat.counts()}; Hessians per start "
-          f"median {np.median(nat.iterations):.0f}")
+          f"CPU {c_nat / args.starts * 1e3:.2f} ms per start (process time, less load "
+          f"sensitive); converged {conv.mean():.1%}; reasons {nat.counts()}; Hessians per "
+          f"start median {np.median(nat.iterations):.0f}; descent rounds taken "
+          f"{np.bincount(nat.descents).tolist()} (starts with 0, 1, ... rounds)")
 
     ns = min(args.scipy_starts, args.starts)
     if ns:
         sci, t_sci = [], []
+        c = time.process_time()
         with single_threaded_blas():
             for i in range(ns):
                 t = time.perf_counter()
                 sci.append(solve_point(W0[i], V, methods=SCIPY))
                 t_sci.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        c_sci = time.process_time() - c
+        t, c = time.perf_counter(), time.process_time()
         nat_sub = native_solve(W0[:ns], V, settings)
-        t_nat_sub = time.perf_counter() - t
+        t_nat_sub, c_nat_sub = time.perf_counter() - t, time.process_time() - c
         ok_s = np.array([r.success and not r.dead_rows for r in sci])
         per_s = float(np.mean(t_sci))
         per_n = t_nat_sub / ns
@@ -86,7 +92,9 @@ def main() -> None:
               f"(median {np.median(t_sci) * 1e3:.1f}), success {ok_s.mean():.1%}")
         print(f"native on the same {ns} starts: {per_n * 1e3:.2f} ms per start (wall, "
               f"{ncores} threads), success {nat_sub.converged.mean():.1%}; speed-up per start "
-              f"{per_s / per_n:.1f}x wall, {per_s / (per_n * ncores):.1f}x per core")
+              f"{per_s / per_n:.1f}x wall, {per_s / (per_n * ncores):.1f}x per core; CPU "
+              f"time per start SciPy {c_sci / ns * 1e3:.1f} ms, native "
+              f"{c_nat_sub / ns * 1e3:.2f} ms: {c_sci / c_nat_sub:.1f}x")
         cat = Catalogue(P)
         ids_s = [cat.add(r.W)[0] if ok else None for r, ok in zip(sci, ok_s)]
         ids_n = [cat.add(nat_sub.W[i])[0] if nat_sub.converged[i] else None

@@ -19,11 +19,25 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    curved valleys of the merit; the step therefore adds Transtrum & Sethna's geodesic
    acceleration a (one extra gradient: the second directional derivative of r along v),
    s = v + a/2, when ‖a‖ <= 0.75‖v‖ (which halved the iterations).
-3. A start that stalls or runs out of budget is retried ``retries`` times from its
-   original point with LM only and stronger initial damping (λ = 10, 100): a different
-   path, which at K = 10 raised the converged share of Xavier starts from 54 % to 81 %.
-   Stalls are mostly genuine local minima of ½‖r‖² with r ≠ 0 (H r = 0: the merit's
-   gradient vanishes on a near-null direction of H), where no local method can go on.
+3. A start that stalls or runs out of budget gets up to ``descents`` **descent rounds**:
+   gradient descent on J itself (Armijo backtracking, :func:`_descend`) from the start,
+   descent_steps·2^k steps in round k (each round continues the previous descent path),
+   then the solver of 1–2 again from where the descent stopped.  Stalls are local minima
+   of ½‖r‖² with r ≠ 0 (H r = 0 on a near-null direction of H), where no local method
+   on the merit can go on; they are not critical points of J, and descent on J moves
+   toward a minimum past saddles, where Newton converges.  Measured at K = M = d = 10,
+   200 Xavier starts: the first pass converges from 43 %, one round (1000 steps) brings
+   it to 93.5 %, two rounds to 100 % (the former LM-only retries from the start with
+   λ = 10, 100 reached 80 %; they remain as ``retries``, default 0).  Starts that the
+   first pass ends are untouched (so saddles of high index stay reachable); a descent
+   prefix for every start (``prefix_steps``) or a short first pass (``first_iter``) are
+   cheaper but steer most starts to the few minima (1000 prefix steps: 8 distinct entries
+   from 200 starts instead of 92), so both are off by default.
+
+   Per-iteration costs measured at K = 10 / 20 (n = 100 / 400, one thread, loaded
+   machine): Hessian 120 µs / 1.5 ms, LU solve 74 µs / 1.8 ms, H² 83 µs / 3.4 ms,
+   Cholesky + solves 87 µs / 1.2 ms, but a symmetric eigendecomposition (Numba's
+   eigh) 1.05 ms / 19 ms, so an eigen-based trust region would be slower per iteration.
 
 Each start runs the same code on its own workspace slot, with one-threaded BLAS/LAPACK
 (:func:`native_solve` runs under :func:`reludyn.critical._blas.single_threaded_blas`),
@@ -55,7 +69,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.np.linalg import _LAPACK, F_INT_nptype
 
-from ..kernels import grad_kernel, hessian_kernel
+from ..kernels import grad_kernel, hessian_kernel, loss_grad_kernel, teacher_energy_kernel
 from ._blas import single_threaded_blas
 
 # stop-reason codes (index into REASONS); RUNNING never leaves the kernel
@@ -72,6 +86,12 @@ class NativeSettings:
     dead_tol: a row with norm <= dead_tol·max‖v_m‖ is dead.  bound: diverged when
     ‖W‖_F > bound·‖V‖_F.  step_rel: longest accepted Newton step, relative to
     max(‖W‖_F, ‖V‖_F).  memory_mb: workspace per chunk of starts.
+    descents: descent rounds for a start that stalls or runs out of budget (round k:
+    descent_steps·2^k Armijo gradient steps on J from step size descent_eta, then solve
+    again).  retries: then LM-only solves from the start (λ = 10^k).  prefix_steps:
+    descent steps before the first pass (0: none).  first_iter: Hessian budget of the
+    first pass (0: max_iter).  max_iter bounds each solve, so a start may evaluate up to
+    (1 + descents + retries)·max_iter Hessians.
     """
 
     tol: float = 1e-10
@@ -81,20 +101,26 @@ class NativeSettings:
     bound: float = 1e3
     step_rel: float = 1.0
     memory_mb: float = 256.0
-    retries: int = 2
+    retries: int = 0
+    descents: int = 2
+    descent_steps: int = 1000
+    descent_eta: float = 0.1
+    prefix_steps: int = 0
+    first_iter: int = 0
 
     def __post_init__(self):
-        for name in ("tol", "dead_tol", "bound", "step_rel", "memory_mb"):
+        for name in ("tol", "dead_tol", "bound", "step_rel", "memory_mb", "descent_eta"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
                     or v <= 0:
                 raise ValueError(f"NativeSettings.{name} must be a positive finite number, "
                                  f"got {v!r}")
-        for name in ("max_iter", "max_trials", "retries"):
+        for name in ("max_iter", "max_trials", "retries", "descents", "descent_steps",
+                     "prefix_steps", "first_iter"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or \
-                    v < (0 if name == "retries" else 1):
-                raise ValueError(f"NativeSettings.{name} must be an integer >= 1, got {v!r}")
+            lo = 0 if name in ("retries", "descents", "prefix_steps", "first_iter") else 1
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise ValueError(f"NativeSettings.{name} must be an integer >= {lo}, got {v!r}")
 
 
 @dataclass
@@ -112,6 +138,7 @@ class NativeResult:
     nfev: np.ndarray
     codes: np.ndarray
     reason: list
+    descents: np.ndarray | None = None  # (B,) descent rounds taken (0: the first pass ended it)
 
     @property
     def converged(self) -> np.ndarray:
@@ -373,20 +400,94 @@ def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vn
             return STALLED, gn, it, nfev
 
 
+@njit(cache=True)
+def _descend(W, V, steps, eta0, energy, dead_abs, bound_abs):
+    """``steps`` gradient-descent steps on J from W (in place), Armijo backtracking.
+
+    The step starts at eta0, halves until J drops by 1e-4·η‖∇J‖² and the iterate stays
+    alive (no dead row, finite, inside the bound), then grows by 1.25 up to 4·eta0.
+    Stops early when ∇J = 0 or η underflows.  Returns the number of gradients evaluated.
+    J decreases monotonically, so the path runs to a minimum (or near the saddles on
+    its way), away from the stall points of ½‖∇J‖², which are not critical points of J.
+    """
+    K, d = W.shape
+    G = np.empty((K, d))
+    Gt = np.empty((K, d))
+    Wt = np.empty((K, d))
+    J = loss_grad_kernel(W, V, G, energy)
+    nf = 1
+    eta = eta0
+    for _ in range(steps):
+        g2 = 0.0
+        for j in range(K):
+            for t in range(d):
+                g2 += G[j, t] * G[j, t]
+        if not (math.isfinite(J) and math.isfinite(g2)) or g2 == 0.0:
+            return nf
+        while True:
+            if eta < 1e-12 * eta0:
+                return nf
+            for j in range(K):
+                for t in range(d):
+                    Wt[j, t] = W[j, t] - eta * G[j, t]
+            if _state(Wt, dead_abs, bound_abs) == RUNNING:
+                Jt = loss_grad_kernel(Wt, V, Gt, energy)
+                nf += 1
+                if Jt <= J - 1e-4 * eta * g2:
+                    break
+            eta *= 0.5
+        for j in range(K):
+            for t in range(d):
+                W[j, t] = Wt[j, t]
+                G[j, t] = Gt[j, t]
+        J = Jt
+        eta = min(1.25 * eta, 4.0 * eta0)
+    return nf
+
+
 @njit(cache=True, parallel=True)
 def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vnorm,
-                 retries, Hw, Aw, Lw, codes, gnorms, iters, nfevs):
+                 retries, descents, descent_steps, descent_eta, prefix_steps, first_iter,
+                 energy, Hw, Aw, Lw, codes, gnorms, iters, nfevs, rounds):
     """solve_one on Ws[i] (in place) for every i, in parallel; slot i of the workspaces.
 
-    A start that stalls or runs out of budget is retried ``retries`` times from its
-    original point without Newton steps and with stronger initial damping (λ = 10^k):
-    a different path through the merit landscape, often to a root the first path missed.
+    A start that stalls or runs out of budget gets up to ``descents`` descent rounds:
+    round k continues gradient descent on J from where round k − 1 left it (the first
+    from the start), for descent_steps·2^k steps, then solves again from there.  Stall
+    points of ½‖∇J‖² are not critical points of J, so descent leaves them; it heads for a
+    minimum and passes near saddles, where Newton then converges (at K = 10 this took
+    Xavier starts from 43 % converged after the first pass to 100 % after two rounds).
+    Then, if still not converged, ``retries`` Levenberg–Marquardt-only solves from the
+    original point with stronger initial damping (λ = 10^k).
     """
     for i in prange(Ws.shape[0]):
         K, d = Ws.shape[1], Ws.shape[2]
         W0 = Ws[i].copy()
-        c, g, it, nf = solve_one(Ws[i], V, tol, max_iter, max_trials, dead_abs, bound_abs,
+        Wd = W0.copy()
+        nf0 = 0
+        if prefix_steps > 0:  # optional descent before the first pass
+            nf0 = _descend(Wd, V, prefix_steps, descent_eta, energy, dead_abs, bound_abs)
+            for j in range(K):
+                for t in range(d):
+                    Ws[i, j, t] = Wd[j, t]
+        c, g, it, nf = solve_one(Ws[i], V, tol, first_iter, max_trials, dead_abs, bound_abs,
                                  step_rel, vnorm, Hw[i], Aw[i], Lw[i], True, 1.0)
+        nf += nf0
+        used = 0
+        for k in range(descents):
+            if c != STALLED and c != BUDGET:
+                break
+            nf += _descend(Wd, V, descent_steps * 2 ** k, descent_eta, energy, dead_abs,
+                           bound_abs)
+            for j in range(K):
+                for t in range(d):
+                    Ws[i, j, t] = Wd[j, t]
+            c, g, it2, nf2 = solve_one(Ws[i], V, tol, max_iter, max_trials, dead_abs,
+                                       bound_abs, step_rel, vnorm, Hw[i], Aw[i], Lw[i],
+                                       True, 1.0)
+            it += it2
+            nf += nf2
+            used = k + 1
         for k in range(retries):
             if c != STALLED and c != BUDGET:
                 break
@@ -402,6 +503,7 @@ def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel
         gnorms[i] = g
         iters[i] = it
         nfevs[i] = nf
+        rounds[i] = used
 
 
 # ---------------------------------------------------------------------------
@@ -444,11 +546,13 @@ def native_solve(W0s, V, settings: NativeSettings | None = None) -> NativeResult
     gn = np.empty(B)
     iters = np.empty(B, dtype=np.int64)
     nfev = np.empty(B, dtype=np.int64)
+    rounds = np.zeros(B, dtype=np.int64)
     n = K * d
     step = min(B, chunk_size(K, d, settings)) if B else 0
     s = settings
     dead_abs = s.dead_tol * float(np.max(vrow))
     vnorm = float(np.linalg.norm(V))
+    energy = float(teacher_energy_kernel(V))
     if step:
         Hw = np.empty((step, n, n))
         Aw = np.empty((step, n, n))
@@ -458,5 +562,8 @@ def native_solve(W0s, V, settings: NativeSettings | None = None) -> NativeResult
                 e = min(B, a + step)
                 _solve_batch(W[a:e], V, float(s.tol), int(s.max_iter), int(s.max_trials),
                              dead_abs, float(s.bound) * vnorm, float(s.step_rel), vnorm,
-                             int(s.retries), Hw, Aw, Lw, codes[a:e], gn[a:e], iters[a:e], nfev[a:e])
-    return NativeResult(W, gn, iters, nfev, codes, [REASONS[c] for c in codes])
+                             int(s.retries), int(s.descents), int(s.descent_steps),
+                             float(s.descent_eta), int(s.prefix_steps),
+                             int(s.first_iter or s.max_iter), energy, Hw, Aw, Lw,
+                             codes[a:e], gn[a:e], iters[a:e], nfev[a:e], rounds[a:e])
+    return NativeResult(W, gn, iters, nfev, codes, [REASONS[c] for c in codes], rounds)

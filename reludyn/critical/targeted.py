@@ -124,7 +124,8 @@ def target_index_search(W0, V, settings: TargetSettings | None = None,
     except DeadRowError:
         return TargetResult(W, float(np.linalg.norm(grad(W, V))), -1, -1, False, it,
                             "a row reached zero")
-    r = native_solve(W, V, NativeSettings(tol=st.tol, retries=0))
+    # a local finish: descent would leave the targeted saddle for a minimum
+    r = native_solve(W, V, NativeSettings(tol=st.tol, retries=0, descents=0))
     W, gn = r.W[0], float(r.grad_norm[0])
     if r.reason[0] != "converged":
         return TargetResult(W, gn, -1, -1, False, it, f"native finish: {r.reason[0]}")
