@@ -64,21 +64,23 @@ import numpy as np
 from ..dynamics.early import Assignment, register_assigner_factory
 from ..landscape import grad, hessian, loss
 from ..problem import Problem
+from .native import NativeSettings, native_solve
 from .symmetry import SymmetryContext, match
 
 DEFAULT_TOLS = (1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
 
 
+# local Newton/LM only: the iterate is already where ∇J is small
+_LOCAL = NativeSettings(tol=1e-13, max_iter=30, descents=0)
+
 def newton_critical(W: np.ndarray, V: np.ndarray) -> np.ndarray | None:
-    """A nearby critical point by Newton from W (K, d), or None.
+    """A nearby critical point from W (K, d) by the native Newton/LM solver, or None.
 
-    The one place early assignment calls a Newton solver: swap in the native batched
-    solver (``reludyn.critical.native``) here once it is merged.
+    Local only (no descent rounds, 30 Hessians); the point found is only the center of a
+    ball that is then certified, so the solver's choice of root cannot make an assignment wrong.
     """
-    from ..newton import newton_polish
-
-    r = newton_polish(W, V, tol=1e-13, max_iter=30)
-    return r.W if r.success else None
+    r = native_solve(W[None], V, _LOCAL)
+    return r.W[0] if r.converged[0] else None
 
 
 @dataclass
