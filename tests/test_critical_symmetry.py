@@ -227,3 +227,43 @@ def test_match_rows_is_the_best_permutation(n, m, seed, squared):
     assert_allclose(A[match_rows(A, A[q])], A[q])
     with pytest.raises(ValueError):
         match_rows(A, B[:, :1] if m > 1 else B[:0])
+
+
+def _brute_automorphisms(L, TL):
+    M = TL.shape[0]
+    rows = sorted(map(tuple, L.tolist()))
+    return sum(np.array_equal(TL[np.ix_(pi, pi)], TL) and
+               sorted(map(tuple, L[:, list(pi)].tolist())) == rows
+               for pi in itertools.permutations(range(M)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 3), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_column_automorphisms_and_isomorphism_search_match_brute_force(K, M, nl, seed, gram):
+    """The colour-refined, interned search counts exactly the automorphisms that brute force
+    over all M! column permutations finds (with a uniform or a structured teacher Gram), and
+    decides isomorphism of L with a row/column-shuffled copy (always) and with an edit."""
+    from reludyn.critical.symmetry import _column_search, _count_column_automorphisms
+
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, nl, (K, max(1, M // 2)))
+    L = base[:, rng.integers(0, base.shape[1], M)]  # repeated columns: real symmetry
+    TL = np.eye(M, dtype=np.int64)
+    if gram:
+        T = rng.integers(0, 2, (M, M))
+        TL = np.triu(T) + np.triu(T, 1).T
+        np.fill_diagonal(TL, 5)
+    assert _count_column_automorphisms(L, TL) == _brute_automorphisms(L, TL)
+    rp, cp = rng.permutation(K), rng.permutation(M)
+    L2, TL2 = L[rp][:, cp], TL[np.ix_(cp, cp)]
+    allow = [list(range(M)) for _ in range(M)]
+    if np.array_equal(TL2, TL):
+        assert _column_search(L, L2, TL, allow, lambda perm: True, 10**6)[0] is True
+    L3 = L2.copy()
+    L3[rng.integers(K), rng.integers(M)] += 1
+    # π maps column a of L to column π(a) of L3: L[:, a] ~ L3[:, π(a)]
+    brute = any(np.array_equal(TL[np.ix_(pi, pi)], TL) and
+                sorted(map(tuple, L3[:, list(pi)].tolist())) == sorted(map(tuple, L.tolist()))
+                for pi in itertools.permutations(range(M)))
+    assert _column_search(L, L3, TL, allow, lambda perm: True, 10**6)[0] is brute

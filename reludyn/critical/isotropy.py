@@ -37,7 +37,7 @@ import numpy as np
 
 from .fixedpoint import blocks_label
 from .symmetry import (SymmetryContext, _column_search, _count_column_automorphisms,
-                       _extended_TL, cluster_labels)
+                       _extended_TL, _refine, cluster_labels)
 
 
 @dataclass
@@ -74,26 +74,6 @@ class Isotropy:
 
     def __str__(self) -> str:
         return self.label
-
-
-def _refine(L: np.ndarray, TL: np.ndarray):
-    """Stable colour classes of rows and columns of the label matrix L (K, n)."""
-    K, n = L.shape
-    rc = np.zeros(K, dtype=np.int64)
-    cc = np.asarray(np.diag(TL), dtype=np.int64).copy()
-    cc = np.unique(cc, return_inverse=True)[1]
-    for _ in range(K + n + 2):
-        rsig = [tuple(sorted(zip(L[i].tolist(), cc.tolist()))) for i in range(K)]
-        csig = [(tuple(sorted(zip(L[:, c].tolist(), rc.tolist()))),
-                 tuple(sorted(zip(TL[c].tolist(), cc.tolist())))) for c in range(n)]
-        rmap = {s: i for i, s in enumerate(sorted(set(zip(rc.tolist(), rsig))))}
-        cmap = {s: i for i, s in enumerate(sorted(set(zip(cc.tolist(), csig))))}
-        rc2 = np.array([rmap[(rc[i], rsig[i])] for i in range(K)], dtype=np.int64)
-        cc2 = np.array([cmap[(cc[c], csig[c])] for c in range(n)], dtype=np.int64)
-        if len(rmap) == len(set(rc.tolist())) and len(cmap) == len(set(cc.tolist())):
-            return rc2, cc2
-        rc, cc = rc2, cc2
-    return rc, cc
 
 
 def _classes(colours) -> list[list[int]]:

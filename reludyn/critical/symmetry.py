@@ -91,10 +91,6 @@ class SymmetryContext:
         return W @ self.span, W @ self.complement
 
 
-def _rows_multiset(L: np.ndarray, cols) -> list:
-    return sorted(map(tuple, L[:, list(cols)].tolist()))
-
-
 def _column_search(L1, L2, TL, allow, on_leaf, budget):
     """Backtracking over teacher-row (column) permutations π with L1[:, a] ~ L2[:, π(a)].
 
@@ -102,8 +98,31 @@ def _column_search(L1, L2, TL, allow, on_leaf, budget):
     the teacher Gram labels TL.  ``allow[a]`` lists the candidate images of a.
     ``on_leaf(perm)`` returns True to stop.  Returns (stopped, nodes_used) or
     (None, nodes) when the budget ran out.
+
+    Pruning, exact: the columns fixed by ``allow`` (a single candidate) are individualized
+    and both sides are colour-refined together (:func:`_refine_pair`); differing colour
+    histograms end the search at once, and a column is only tried against columns of its
+    colour.  Row prefixes are interned as integers, so the multiset test at a node costs
+    O(K log K), not O(K·depth).
     """
     M = TL.shape[0]
+    K = L1.shape[0]
+    c1, c2 = [0] * M, [0] * M
+    for a in range(M):
+        if len(allow[a]) == 1:
+            c1[a] = c2[allow[a][0]] = a + 1
+    r1, k1, r2, k2 = _refine_pair(np.asarray(L1), np.asarray(L2), TL, c1, c2)
+    if sorted(r1) != sorted(r2) or sorted(k1) != sorted(k2):
+        return False, 0
+    allow = [[b for b in allow[a] if k2[b] == k1[a]] for a in range(M)]
+    A1, A2 = np.asarray(L1).tolist(), np.asarray(L2).tolist()
+    intern: dict = {}
+    # prefix ids of L1's rows over columns 0..a do not depend on π: one list per depth
+    ids1 = [[0] * K]
+    for a in range(M):
+        ids1.append([intern.setdefault((ids1[a][r], A1[r][a]), len(intern)) for r in range(K)])
+    sorted1 = [sorted(x) for x in ids1]
+    ids2 = [[0] * K] + [None] * M
     perm = [-1] * M
     used = [False] * M
     nodes = [0]
@@ -111,6 +130,7 @@ def _column_search(L1, L2, TL, allow, on_leaf, budget):
     def rec(a):
         if a == M:
             return on_leaf(list(perm))
+        prev = ids2[a]
         for b in allow[a]:
             if used[b]:
                 continue
@@ -124,10 +144,13 @@ def _column_search(L1, L2, TL, allow, on_leaf, budget):
             nodes[0] += 1
             if nodes[0] > budget:
                 raise _Budget
+            nxt = [intern.get((prev[r], A2[r][b]), -1) for r in range(K)]
+            if sorted(nxt) != sorted1[a + 1]:
+                continue
             perm[a], used[b] = b, True
-            if _rows_multiset(L1, range(a + 1)) == _rows_multiset(L2, perm[: a + 1]):
-                if rec(a + 1):
-                    return True
+            ids2[a + 1] = nxt
+            if rec(a + 1):
+                return True
             perm[a], used[b] = -1, False
         return False
 
@@ -141,19 +164,75 @@ class _Budget(Exception):
     pass
 
 
+def _refine_pair(L1, L2, TL, c1, c2):
+    """Joint colour refinement of two label matrices (K, n) with shared teacher labels TL.
+
+    Colour refinement (1-dimensional Weisfeiler–Leman) on the disjoint union: rows by the
+    multisets of (entry label, column colour), columns by (entry label, row colour) and
+    by their teacher labels (TL row, column colour), from initial column colours c1, c2.
+    Colours are comparable across the two sides, and every map the searches look for
+    (a TL-preserving column bijection with its row bijection taking L1 to L2, respecting
+    the initial colours) sends each row and column to one of its own colour.
+    Returns (row colours 1, column colours 1, row colours 2, column colours 2).
+    """
+    K, n = L1.shape
+    r1 = [0] * K
+    r2 = [0] * K
+    d = np.diag(TL).tolist()
+    init = {s: i for i, s in enumerate(sorted(set(zip(d, c1)) | set(zip(d, c2))))}
+    k1 = [init[s] for s in zip(d, c1)]
+    k2 = [init[s] for s in zip(d, c2)]
+    A1, A2 = L1.tolist(), L2.tolist()
+    B1, B2 = L1.T.tolist(), L2.T.tolist()
+    T = TL.tolist()
+    classes = (1, len(init))
+    for _ in range(2 * (K + n) + 2):
+        rs1 = [(r1[i], tuple(sorted(zip(A1[i], k1)))) for i in range(K)]
+        rs2 = [(r2[i], tuple(sorted(zip(A2[i], k2)))) for i in range(K)]
+        cs1 = [(k1[c], tuple(sorted(zip(B1[c], r1))), tuple(sorted(zip(T[c], k1))))
+               for c in range(n)]
+        cs2 = [(k2[c], tuple(sorted(zip(B2[c], r2))), tuple(sorted(zip(T[c], k2))))
+               for c in range(n)]
+        rmap = {s: i for i, s in enumerate(sorted(set(rs1) | set(rs2)))}
+        cmap = {s: i for i, s in enumerate(sorted(set(cs1) | set(cs2)))}
+        r1, r2 = [rmap[s] for s in rs1], [rmap[s] for s in rs2]
+        k1, k2 = [cmap[s] for s in cs1], [cmap[s] for s in cs2]
+        if (len(rmap), len(cmap)) == classes:
+            break
+        classes = (len(rmap), len(cmap))
+    return r1, k1, r2, k2
+
+
+def _refine(L: np.ndarray, TL: np.ndarray):
+    """Stable colour classes (rows (K,), columns (n,)) of one label matrix L (K, n):
+    :func:`_refine_pair` of L with itself; automorphisms preserve them."""
+    zero = [0] * L.shape[1]
+    r, c, _, _ = _refine_pair(L, L, TL, zero, zero)
+    return np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64)
+
+
 def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
     """|{Π preserving TL with rows(L Πᵀ) = rows(L) as multisets}| by the orbit-stabilizer chain.
 
     |A| = Π_i |orbit of column i under the stabilizer of columns 0..i−1|; each orbit
     is found by an existence search, so highly symmetric matrices cost O(M²) searches.
+    Columns are only tried against columns of their own refined colour (:func:`_refine`),
+    which is exact and makes points without symmetry (all colours distinct) free.
     """
     M = TL.shape[0]
+    L = np.asarray(L).reshape(-1, M)
+    _, cc = _refine(L, TL)
+    cls = [[b for b in range(M) if cc[b] == cc[a]] for a in range(M)]
     order = 1
     used_nodes = 0
     for i in range(M):
+        if len(cls[i]) == 1:
+            continue  # a column of its own colour is fixed by every automorphism
         orbit = 0
         for b in range(i, M):
-            allow = [[a] for a in range(i)] + [[b]] + [list(range(M)) for _ in range(i + 1, M)]
+            if cc[b] != cc[i]:
+                continue
+            allow = [[a] for a in range(i)] + [[b]] + [cls[a] for a in range(i + 1, M)]
             if b != i:
                 allow[i] = [b]
             found, n = _column_search(L, L, TL, allow, lambda perm: True,
