@@ -220,7 +220,22 @@ def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
     which is exact and makes points without symmetry (all colours distinct) free.
     """
     M = TL.shape[0]
-    L = np.asarray(L).reshape(-1, M)
+    L = np.asarray(L, dtype=np.int64).reshape(-1, M)
+    TL = np.asarray(TL, dtype=np.int64)
+    # classify (orbit size) and isotropy count the same label matrix of a new entry
+    key = (L.shape, L.tobytes(), TL.tobytes(), budget)
+    if key not in _AUTOMORPHISMS:
+        if len(_AUTOMORPHISMS) >= 256:
+            _AUTOMORPHISMS.pop(next(iter(_AUTOMORPHISMS)))
+        _AUTOMORPHISMS[key] = _count_uncached(L, TL, budget)
+    return _AUTOMORPHISMS[key]
+
+
+_AUTOMORPHISMS: dict = {}  # recent counts, oldest first
+
+
+def _count_uncached(L, TL, budget):
+    M = TL.shape[0]
     _, cc = _refine(L, TL)
     cls = [[b for b in range(M) if cc[b] == cc[a]] for a in range(M)]
     order = 1
