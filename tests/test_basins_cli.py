@@ -15,15 +15,21 @@ def _run(argv):
     return main([str(a) for a in argv])
 
 
-def test_basins_graph_portrait(tmp_path, capsys):
-    # a catalogue with the symmetric saddle, so `graph` has something to push from
+def _saddle_basins(tmp_path, name, n, chunk):
+    """`reludyn basins` into tmp_path/b on a K = 3 catalogue (tmp_path/name) holding the
+    symmetric saddle, so that `graph` has something to push from; returns (problem, out)."""
     prob = Problem.orthonormal(3)
     cat = Catalogue(prob)
     cat.add(np.full((3, 3), symmetric_saddle_x(3)))
-    cat.save(tmp_path / "cat.json")
+    cat.save(tmp_path / name)
     out = tmp_path / "b"
-    assert _run(["basins", "--catalogue", tmp_path / "cat.json", "--out", out, "-n", 12,
-                 "--chunk", 5, "--no-progress"]) == 0
+    assert _run(["basins", "--catalogue", tmp_path / name, "--out", out, "-n", n,
+                 "--chunk", chunk, "--no-progress"]) == 0
+    return prob, out
+
+
+def test_basins_graph_portrait(tmp_path, capsys):
+    prob, out = _saddle_basins(tmp_path, "cat.json", n=12, chunk=5)
     data = json.loads((out / "basins.json").read_text())
     assert data["n"] == 12 and sum(r["count"] for r in data["table"]) + data["n_unconverged"] == 12
     assert (out / "basins.csv").read_text().startswith("entry,kind,loss,index,count,fraction,lo,hi")
@@ -93,13 +99,7 @@ def test_graph_refuses_basins_of_another_catalogue(tmp_path, capsys):
     """basins.json records the fingerprint of the catalogue its entry ids refer to; `graph`
     with a basins file made from another catalogue of the same problem is refused before any
     push (issue 11, defect 2), instead of matching entry ids blindly."""
-    prob = Problem.orthonormal(3)
-    a = Catalogue(prob)
-    a.add(np.full((3, 3), symmetric_saddle_x(3)))
-    a.save(tmp_path / "a.json")
-    out = tmp_path / "b"
-    assert _run(["basins", "--catalogue", tmp_path / "a.json", "--out", out, "-n", 4,
-                 "--chunk", 4, "--no-progress"]) == 0
+    prob, out = _saddle_basins(tmp_path, "a.json", n=4, chunk=4)
     made = Catalogue.load(out / "catalogue.json")
     assert json.loads((out / "basins.json").read_text())["catalogue_fingerprint"] == made.fingerprint()
     # the same problem, the same points, another order: entry 0 is now another point

@@ -103,20 +103,26 @@ def test_same_seed_same_catalogue_and_more_seeds_superset():
     assert len(big) >= len(a)
 
 
-def test_resume_after_interruption(tmp_path, monkeypatch):
-    P = rd.Problem.orthonormal(2, 3)
-    full = find_critical_points(P, SeedSettings(n_seeds=18, seed=4), solver=SolverSettings(methods=SCIPY))
-    out = tmp_path / "cat.json"
-    calls = {"n": 0}
-    real = find_mod._solve_task
+def _interrupt_after(monkeypatch, n):
+    """Make the (n + 1)-th solve task raise KeyboardInterrupt; returns (the real task, the
+    call counter)."""
+    real, calls = find_mod._solve_task, {"n": 0}
 
     def flaky(args):
         calls["n"] += 1
-        if calls["n"] > 7:
+        if calls["n"] > n:
             raise KeyboardInterrupt
         return real(args)
 
     monkeypatch.setattr(find_mod, "_solve_task", flaky)
+    return real, calls
+
+
+def test_resume_after_interruption(tmp_path, monkeypatch):
+    P = rd.Problem.orthonormal(2, 3)
+    full = find_critical_points(P, SeedSettings(n_seeds=18, seed=4), solver=SolverSettings(methods=SCIPY))
+    out = tmp_path / "cat.json"
+    real, _ = _interrupt_after(monkeypatch, 7)
     with pytest.raises(KeyboardInterrupt):
         find_critical_points(P, SeedSettings(n_seeds=18, seed=4), solver=SolverSettings(methods=SCIPY),
                              executor=Executor(chunk=1), out=out)
@@ -195,15 +201,7 @@ def test_resume_goes_through_the_runner_chunks(tmp_path, monkeypatch):
     seeds, solver = SeedSettings(n_seeds=8, seed=2), SolverSettings(methods=SCIPY)
     full = find_critical_points(P, seeds, solver=solver)
     out = tmp_path / "cat.json"
-    real, calls = find_mod._solve_task, {"n": 0}
-
-    def flaky(args):
-        calls["n"] += 1
-        if calls["n"] > 5:
-            raise KeyboardInterrupt
-        return real(args)
-
-    monkeypatch.setattr(find_mod, "_solve_task", flaky)
+    _, calls = _interrupt_after(monkeypatch, 5)
     with pytest.raises(KeyboardInterrupt):
         find_critical_points(P, seeds, solver=solver, executor=Executor(chunk=2), out=out)
     chunks = find_mod.chunk_dir(out)
