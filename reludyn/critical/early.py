@@ -73,6 +73,7 @@ DEFAULT_TOLS = (1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
 # local Newton/LM only: the iterate is already where ∇J is small
 _LOCAL = NativeSettings(tol=1e-13, max_iter=30, descents=0)
 
+
 def newton_critical(W: np.ndarray, V: np.ndarray) -> np.ndarray | None:
     """A nearby critical point from W (K, d) by the native Newton/LM solver, or None.
 
