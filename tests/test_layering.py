@@ -113,6 +113,7 @@ def test_import_reludyn_is_light():
 KERNEL_IMPORTERS = {
     "reludyn/landscape.py", "reludyn/_unchecked.py",
     "reludyn/dynamics/_gdkernel.py",  # the GD ensembles call grad_into inside prange
+    "reludyn/dynamics/_cuda_kernel.py",  # the CUDA GD kernel shares the CPU kernel's constants
     "reludyn/critical/native.py",  # the native solver (issue 9), jitted too
 }
 

@@ -36,8 +36,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .fixedpoint import blocks_label
-from .symmetry import (SymmetryContext, _column_search, _count_column_automorphisms,
-                       _extended_TL, _refine, cluster_labels)
+from .symmetry import (_NODE_BUDGET, SymmetryContext, _column_search,
+                       _count_column_automorphisms, _extended_TL, _refine, cluster_labels)
 
 
 @dataclass
@@ -139,57 +139,48 @@ def _diagonal_pairing(L, rclasses, cclasses):
     return pairs, row_only, col_only
 
 
-def _row_orbits(L, TL, rclasses) -> list[list[int]]:
-    """Exact orbits on rows: i ~ i' iff some group element maps i to i' (existence searches)."""
+def _orbits(classes, related) -> list[list[int]]:
+    """The orbits inside each colour class: j joins i's orbit iff ``related(i, j)`` (an exact
+    existence search for a group element mapping i to j), tried against one member each."""
     orbits = []
-    K, n = L.shape
-    TLx = np.zeros((n + 1, n + 1), dtype=np.int64)
-    TLx[:n, :n] = TL
-    TLx[n, n] = int(TL.min()) - 7
-    for R in rclasses:
+    for R in classes:
         rest = list(R)
         while rest:
             i = rest.pop(0)
-            orb = [i]
-            L1 = np.concatenate([L, np.zeros((K, 1), dtype=L.dtype)], axis=1)
-            L1[i, n] = 1
-            for i2 in list(rest):
-                L2 = np.concatenate([L, np.zeros((K, 1), dtype=L.dtype)], axis=1)
-                L2[i2, n] = 1
-                allow = [[b for b in range(n) if sorted(L1[:, a]) == sorted(L2[:, b])]
-                         for a in range(n)] + [[n]]
-                found, _ = _column_search(L1, L2, TLx, allow, lambda perm: True, 200_000)
-                if found:
-                    orb.append(i2)
-                    rest.remove(i2)
+            orb = [i] + [j for j in rest if related(i, j)]
+            rest = [j for j in rest if j not in orb]
             orbits.append(sorted(orb))
     return sorted(orbits, key=lambda g: (-len(g), g))
+
+
+def _row_orbits(L, TL, rclasses) -> list[list[int]]:
+    """Exact orbits on rows: i ~ i' iff some group element maps i to i'."""
+    K, n = L.shape
+    # the marked row as an extra column of its own teacher label, fixed by every map
+    TLx = np.zeros((n + 1, n + 1), dtype=np.int64)
+    TLx[:n, :n] = TL
+    TLx[n, n] = int(TL.min()) - 7
+
+    def marked(i):
+        Lm = np.concatenate([L, np.zeros((K, 1), dtype=L.dtype)], axis=1)
+        Lm[i, n] = 1
+        return Lm
+
+    allow = [list(range(n))] * n + [[n]]
+    return _orbits(rclasses, lambda i, i2: bool(
+        _column_search(marked(i), marked(i2), TLx, allow, lambda perm: True, _NODE_BUDGET)[0]))
 
 
 def _column_orbits(L, TL, cclasses) -> list[list[int]]:
+    """Exact orbits on columns: c ~ c' iff some group element maps c to c'."""
     n = L.shape[1]
-    orbits = []
-    for Cc in cclasses:
-        rest = list(Cc)
-        while rest:
-            c = rest.pop(0)
-            orb = [c]
-            for c2 in list(rest):
-                allow = [list(range(n)) for _ in range(n)]
-                allow[c] = [c2]
-                allow = [allow[c]] + [allow[a] for a in range(n) if a != c]
-                # _column_search assigns columns in order 0..n−1: relabel so c comes first
-                order = [c] + [a for a in range(n) if a != c]
-                Lr = L[:, order]
-                TLr = TL[np.ix_(order, order)]
-                inv = {a: k for k, a in enumerate(order)}
-                allow_r = [[inv[c2]]] + [list(range(n)) for _ in range(n - 1)]
-                found, _ = _column_search(Lr, Lr, TLr, allow_r, lambda perm: True, 200_000)
-                if found:
-                    orb.append(c2)
-                    rest.remove(c2)
-            orbits.append(sorted(orb))
-    return sorted(orbits, key=lambda g: (-len(g), g))
+
+    def related(c, c2):
+        allow = [list(range(n))] * n
+        allow[c] = [c2]
+        return bool(_column_search(L, L, TL, allow, lambda perm: True, _NODE_BUDGET)[0])
+
+    return _orbits(cclasses, related)
 
 
 def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> Isotropy:

@@ -9,23 +9,11 @@ import math
 
 from numba import cuda, float64, int64
 
+# the CPU kernel's constants, so both take the same branches (|cos θ| above _NEAR_PARALLEL:
+# angle from the unit vectors) and share fdlibm's asin coefficients
+from ..kernels.angles import _NEAR_PARALLEL, TWO_PI
+from ..kernels.gradient import _PS0, _PS1, _PS2, _PS3, _PS4, _PS5, _QS1, _QS2, _QS3, _QS4
 from ._gdkernel import BUDGET, CONVERGED, DEAD_ROW, DIVERGED, RUNNING
-
-TWO_PI = 2.0 * math.pi
-# as in the CPU gradient (reludyn.kernels.grad_into), so both take the same branches:
-# above this |cos θ| the angle is recomputed from the unit vectors
-_NEAR_PARALLEL = 0.9
-# fdlibm e_asin.c coefficients of asin(x) = x + x·R(x²), as reludyn.kernels._asin_small
-_PS0 = 1.66666666666666657415e-01
-_PS1 = -3.25565818622400915405e-01
-_PS2 = 2.01212532134862925881e-01
-_PS3 = -4.00555345006794114027e-02
-_PS4 = 7.91534994289814532176e-04
-_PS5 = 3.47933107596021167570e-05
-_QS1 = -2.40339491173441421878e+00
-_QS2 = 2.02094576023350569471e+00
-_QS3 = -6.88283971605453293030e-01
-_QS4 = 7.70381505559019352791e-02
 
 
 @cuda.jit(device=True)

@@ -30,7 +30,7 @@ def row_norm(X, i):
     return math.sqrt(acc)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def matmul_into(A, B, out):
     """out = A @ B as plain loops (A (n, k), B (k, m)), each entry summed over k in order.
 

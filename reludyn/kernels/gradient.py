@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .angles import _BLAS_FLOPS, _NEAR_PARALLEL, TWO_PI, near_parallel_sin, row_norm
+from .angles import _BLAS_FLOPS, _NEAR_PARALLEL, TWO_PI, matmul_into, near_parallel_sin, row_norm
 from .loss import loss_from_angles
 
 # fdlibm e_acos.c / e_asin.c constants: asin(x) = x + x·R(x²) on |x| < 1/2, with
@@ -144,6 +144,18 @@ def _product_short_rows(A, B, out):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _product(A, B, out, big):
+    """out = A @ B: BLAS when ``big``, register blocks for short output rows, else the row
+    loop (:func:`.angles.matmul_into`); the last two sum each entry in the same order."""
+    if big:
+        np.dot(A, B, out)
+    elif out.shape[1] < _SHORT_ROWS:
+        _product_short_rows(A, B, out)
+    else:
+        matmul_into(A, B, out)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _row_norms_into(X, lo, hi, nrm):
     """nrm[i] = ‖X[i]‖ for lo <= i < hi, each summed in index order as :func:`.angles.row_norm`
     does, four rows at a time so the four add chains overlap (one chain is latency bound)."""
@@ -238,18 +250,7 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
         for j in range(K):
             XT[t, j] = G[j, t]
     # cosines of every (student, partner) pair: C = E_W [E_W; E_V]ᵀ, each summed over t in order
-    if big:
-        np.dot(G, XT, C)
-    elif N < _SHORT_ROWS:
-        _product_short_rows(G, XT, C)
-    else:
-        for j in range(K):
-            for n in range(N):
-                C[j, n] = 0.0
-            for t in range(d):
-                x = G[j, t]
-                for n in range(N):
-                    C[j, n] += x * XT[t, n]
+    _product(G, XT, C, big)
     # one branch-free vectorized pass over the whole K × N block (contiguous, so no
     # per-row remainder loops): clamp, sine, angle; count the pairs with |c| > 0.9
     KN = K * N
@@ -339,18 +340,7 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
             r -= nrm[n] * S[j, n]
         S[j, j] = r
     # G_j = [Σ_n Cm_jn x_n + rad_j e_j] / 2π
-    if big:
-        np.dot(Cm, X, G)
-    elif d < _SHORT_ROWS:
-        _product_short_rows(Cm, X, G)
-    else:
-        for j in range(K):
-            for t in range(d):
-                G[j, t] = 0.0
-            for n in range(N):
-                x = Cm[j, n]
-                for t in range(d):
-                    G[j, t] += x * X[n, t]
+    _product(Cm, X, G, big)
     for j in range(K):
         rad = S[j, j]
         S[j, j] = 0.0
