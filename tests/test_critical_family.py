@@ -120,3 +120,17 @@ def test_isotropy_critical_points_dense_and_isotypic_agree():
         assert_allclose(a.loss, b.loss, atol=1e-14)
         assert a.index == b.index and a.nullity == b.nullity
         assert_allclose(a.lambda_min, b.lambda_min, atol=1e-10)
+
+
+def test_cli_family_refuses_bad_file_names_before_any_work(tmp_path, capsys, monkeypatch):
+    """--out / --figure suffixes are refused before the family is followed (nothing lost)."""
+    import reludyn.critical.family as fam_mod
+
+    def never(*a, **k):
+        raise AssertionError("the family was followed before the file names were checked")
+
+    monkeypatch.setattr(fam_mod, "follow_family", never)
+    for extra in (["--out", str(tmp_path / "f.npz")], ["--figure", str(tmp_path / "f.jpg")]):
+        assert main(["family", "--isotropy", "K-1,1", "--K", "6:1000"] + extra) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

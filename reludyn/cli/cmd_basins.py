@@ -109,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
         if key is None:
             raise ValueError(f"--init-scale does not apply to --init {args.init}")
         init_options[key] = args.init_scale
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a directory")
+    out = Path(args.out)  # output_dir_arg refused a non-directory at parse time
     res = basin_fractions(cat.problem, cat, n=args.n, init=(args.init, init_options),
                           seed=args.seed, dynamics=dynamics_from_args(args),
                           executor=executor_from_args(args, out))

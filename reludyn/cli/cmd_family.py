@@ -64,6 +64,12 @@ def run(args: argparse.Namespace) -> int:
     from ..critical.family import follow_family, plot_family
     from ..critical.fixedpoint import BlockStructure, find_reduced_critical_points, parse_blocks
 
+    # file names are checked before the (possibly long) computation
+    if args.out and Path(args.out).suffix.lower() != ".json":
+        raise CLIError(f"--out must end in .json, got {args.out!r}")
+    fig = args.figure or (str(Path(args.out).with_suffix(".png")) if args.out else None)
+    if fig and Path(fig).suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise CLIError(f"--figure {fig!r}: use a .png, .pdf or .svg file name")
     lo, hi = args.K_range
     K0 = args.start_K or lo
     try:
@@ -103,15 +109,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"minimum from K = {first}" if first is not None else "not a minimum at the largest K")
     print(f"followed {len(fam.points)} widths in {wall:.1f} s")
     if args.out:
-        out = Path(args.out)
-        if out.suffix.lower() != ".json":
-            raise CLIError(f"--out must end in .json, got {str(out)!r}")
-        rio.write_json(out, d)
-        print(f"wrote {out}")
-    fig = args.figure or (str(Path(args.out).with_suffix(".png")) if args.out else None)
+        rio.write_json(Path(args.out), d)
+        print(f"wrote {args.out}")
     if fig:
-        if Path(fig).suffix.lower() not in (".png", ".pdf", ".svg"):
-            raise CLIError(f"--figure {fig!r}: use a .png, .pdf or .svg file name")
         plot_family(fam, fig)
         print(f"wrote {fig}")
     return 0

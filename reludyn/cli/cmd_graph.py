@@ -47,9 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     cat = load_catalogue(args, required=True)
     cat_print = cat.fingerprint()  # before the pushes grow it: what --basins must be made from
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a directory")
+    out = Path(args.out)  # output_dir_arg refused a non-directory at parse time
     fr = None
     if args.basins:  # checked before any work: it must be made from this catalogue
         data = read_json(args.basins, "basins file")

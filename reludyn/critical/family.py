@@ -282,8 +282,6 @@ def plot_family(families, path=None, fits: bool = True):
 
     Saved to ``path`` (PNG) and closed when given; else the matplotlib Figure is returned.
     """
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     if isinstance(families, Family):

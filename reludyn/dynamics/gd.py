@@ -205,8 +205,7 @@ def _early_run(W, V, eta, tol, norm, max_steps, bound, dead_tol, device, assigne
         gnorms[active] = g
         if k == len(legs) - 1:
             break
-        stopped = active[c == gk.CONVERGED]
-        keep = active[c != gk.CONVERGED]  # diverged, dead_row, budget: final
+        stopped = active[c == gk.CONVERGED]  # the others (diverged, dead_row, budget) are final
         if stopped.size:
             a = assigner.assign(np.ascontiguousarray(W[stopped]), norm, tol)
             # keep an assignment only where the full run provably ends "converged" there:

@@ -103,8 +103,6 @@ class FlowSettings:
         return {"dynamics": self.name, **asdict(self)}
 
 
-Dynamics = GDSettings | FlowSettings
-
 
 def dynamics_from_dict(data: dict) -> GDSettings | FlowSettings:
     """The settings object written by ``to_dict()`` (``{"dynamics": "gd" | "flow", ...}``)."""
