@@ -78,7 +78,7 @@ def two_proportion_z(a: int, n: int, b: int, m: int) -> float:
 
 def census(k: int, n: int, args, work: Path) -> dict:
     from reludyn.critical import Catalogue
-    from reludyn.critical import early as ce
+    from reludyn.critical import early  # noqa: F401  (registers the certified assigner)
     from reludyn.dynamics import GDSettings, run_chunked
     from reludyn.runner import Executor
 
@@ -91,8 +91,7 @@ def census(k: int, n: int, args, work: Path) -> dict:
                      early_assign=early)
     ex = Executor(workers=args.workers, scheduler=args.scheduler, chunk=args.chunk,
                   out_dir=work / f"k{k:03d}", progress=not args.quiet)
-    ends = run_chunked(pb, W0, dyn, ex, label=f"SYS k={k}", key="chunk",
-                       task=ce.early_ensemble_task if early else None)
+    ends = run_chunked(pb, W0, dyn, ex, label=f"SYS k={k}", key="chunk")
     t_gd = time.perf_counter() - t0
     I = np.eye(k)
     dev = np.linalg.norm(np.einsum("nji,njk->nik", ends.W, ends.W) - I, axis=(1, 2))

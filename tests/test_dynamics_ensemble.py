@@ -54,6 +54,27 @@ def test_chunked_through_the_runner_equals_in_process(tmp_path):
     assert_array_equal(again.W, whole.W) and len(again) == 11
 
 
+def test_early_assignment_in_worker_processes(tmp_path):
+    """Fresh worker processes (which import only the dynamics layer) get the certified
+    assigner registered here: early assignment through the runner with 2 workers gives
+    what it gives in this process (the basins and pushes path, no special task); assigned
+    W may differ in the last bits, as critical/early.py documents."""
+    import reludyn.critical  # noqa: F401  (registers the certified assigner here)
+
+    prob = Problem.orthonormal(4)
+    W0 = make_init("gaussian", prob, 8, seed=3, std=0.5)
+    s = GDSettings(eta=0.1, tol=1.6e-10, early_assign=True)
+    here = run_ensemble(prob, W0, s)
+    assert "assigned" in here.reason.tolist()
+    there = run_chunked(prob, W0, s, Executor(workers=2, chunk=4, out_dir=tmp_path / "r"))
+    assert_array_equal(there.reason, here.reason)
+    # an assigned W is the certified center found in its own process: equal to ~1e-15
+    np.testing.assert_allclose(there.W, here.W, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(there.loss, here.loss, rtol=0, atol=1e-14)
+    free = here.reason != "assigned"
+    assert_array_equal(there.W[free], here.W[free])
+
+
 def test_run_ensemble_bad_input():
     prob = Problem.orthonormal(2)
     with pytest.raises(TypeError):

@@ -229,13 +229,10 @@ def run(args: argparse.Namespace) -> int:
         if parts:
             save(EndPoints.concat(parts))
 
-    task = None
     if _early(args):
-        from ..critical.early import early_ensemble_task  # registers the certified assigner
-
-        task = early_ensemble_task
+        from ..critical import early  # noqa: F401  (registers the certified assigner)
     ends = run_chunked(problem, W0, dynamics, executor, label="train", key="chunk",
-                       on_result=save_prefix, task=task)
+                       on_result=save_prefix)
     save(ends)  # also refreshes the summary of a complete run (e.g. a new --global-tol)
     summary = json.loads(summary_path.read_text())["summary"]
     g = summary["global_min"]

@@ -10,7 +10,7 @@ the pieces are usable alone: :func:`make_seeds`, :func:`solve_point`,
 from .catalogue import SCHEMA_VERSION, Catalogue, CriticalPoint
 from .classify import KINDS, classify
 from .completeness import Chao1Estimate, Completeness, SaturationCurve, chao1, saturation_curve
-from .early import CertifiedAssigner, certified_assigner, certify_ball, early_ensemble_task
+from .early import CertifiedAssigner, certified_assigner, certify_ball
 from .find import SeedSettings, SolverSettings, find_critical_points
 from .seeds import STRATEGIES, SeedBatch, make_seeds
 from .native import NativeResult, NativeSettings, native_solve
@@ -42,5 +42,5 @@ __all__ = [
     "spectrum_with_multiplicities", "Family", "FamilySettings", "fit_asymptotics",
     "follow_family", "plot_family", "isotropy_critical_points",
     # early assignment
-    "CertifiedAssigner", "certified_assigner", "certify_ball", "early_ensemble_task",
+    "CertifiedAssigner", "certified_assigner", "certify_ball",
 ]

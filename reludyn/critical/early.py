@@ -353,12 +353,4 @@ def certified_assigner(problem: Problem, eta: float) -> CertifiedAssigner:
     return a
 
 
-def early_ensemble_task(problem: dict, W0: np.ndarray, dynamics: dict) -> dict:
-    """Runner task like :func:`reludyn.dynamics.ensemble.ensemble_task`, importing this
-    module (the registered certified assigner) in the worker first."""
-    from ..dynamics.ensemble import ensemble_task
-
-    return ensemble_task(problem, W0, dynamics)
-
-
 register_assigner_factory(certified_assigner)

@@ -66,6 +66,12 @@ def register_assigner_factory(factory: Callable) -> None:
     _FACTORY[:] = [factory]
 
 
+def assigner_module() -> str | None:
+    """The module that registered the assigner factory: what a worker process imports
+    (:func:`reludyn.dynamics.ensemble.ensemble_task`) to have the same assigner."""
+    return _FACTORY[0].__module__ if _FACTORY else None
+
+
 def resolve_assigner(early_assign, problem, eta: float):
     """The assigner meant by ``early_assign`` (None/False: none; True: the registered one)."""
     if early_assign is None or early_assign is False:

@@ -7,6 +7,7 @@ fractions, unstable-manifold pushes, ``reludyn train`` and the analyses call
 """
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ import numpy as np
 from ..problem import Problem
 from . import flow as _flow
 from . import gd as _gd
+from .early import assigner_module
 from .settings import FlowSettings, GDSettings, check_dynamics, dynamics_from_dict
 
 _CORE = ("W", "loss", "grad_norm", "reason", "time")
@@ -111,30 +113,33 @@ def run_ensemble(problem: Problem, W0, dynamics: GDSettings | FlowSettings) -> E
                                                  dtype=bool).reshape(n)})
 
 
-def ensemble_task(problem: dict, W0: np.ndarray, dynamics: dict) -> dict:
+def ensemble_task(problem: dict, W0: np.ndarray, dynamics: dict,
+                  assigner_module: str | None = None) -> dict:
     """Runner task (module level, sent to workers): :func:`run_ensemble` on plain data.
 
-    problem: ``Problem.to_dict()``; dynamics: ``GDSettings/FlowSettings.to_dict()``.
+    problem: ``Problem.to_dict()``; dynamics: ``GDSettings/FlowSettings.to_dict()``;
+    assigner_module: imported first (the module registering the early assigner in the
+    parent, :func:`reludyn.dynamics.early.assigner_module`), so a fresh worker has it too.
     """
+    if assigner_module:
+        importlib.import_module(assigner_module)
     return run_ensemble(Problem.from_dict(problem), W0, dynamics_from_dict(dynamics)).arrays()
 
 
 def run_chunked(problem: Problem, W0, dynamics: GDSettings | FlowSettings, executor,
-                label: str = "runs", key: str = "chunk", on_result=None,
-                task=None) -> EndPoints:
+                label: str = "runs", key: str = "chunk", on_result=None) -> EndPoints:
     """:func:`run_ensemble` through the resumable runner, one task per ``executor.chunk`` starts.
 
     executor: a :class:`reludyn.runner.Executor`; task keys are ``<key><start:08d>``.
-    task: the module-level task function (default :func:`ensemble_task`; with early
-    assignment in other processes, :func:`reludyn.critical.early.early_ensemble_task`,
-    which loads the certified assigner in the worker).
+    With ``early_assign=True`` the tasks name the module that registered the assigner
+    here, which each worker imports (:func:`ensemble_task`).
     """
     from ..runner import Task
 
     dynamics = check_dynamics(dynamics)
     W0 = np.asarray(W0, dtype=float)
-    pd, dd = problem.to_dict(), dynamics.to_dict()
-    tasks = [Task(f"{key}{a:08d}", {"problem": pd, "W0": W0[a:b], "dynamics": dd})
-             for a, b in executor.chunks(len(W0))]
-    return EndPoints.concat(executor.run(task or ensemble_task, tasks, label=label,
-                                         on_result=on_result))
+    base = {"problem": problem.to_dict(), "dynamics": dynamics.to_dict()}
+    if getattr(dynamics, "early_assign", False) is True:
+        base["assigner_module"] = assigner_module()
+    tasks = [Task(f"{key}{a:08d}", dict(base, W0=W0[a:b])) for a, b in executor.chunks(len(W0))]
+    return EndPoints.concat(executor.run(ensemble_task, tasks, label=label, on_result=on_result))
