@@ -128,7 +128,7 @@ def _center_inverse(sl: Slice, Y: np.ndarray, V: np.ndarray) -> np.ndarray:
     return np.linalg.inv(Hm)
 
 
-def _analyse(sl: Slice, Y, V, r, box, prec) -> dict:
+def _analyse(sl: Slice, Y, V, box) -> dict:
     """Spectrum, index and loss over a certified box."""
     enc = eigenvalue_enclosures(box.H)
     index, how = morse_count(enc, sl.zero_modes)
@@ -195,7 +195,12 @@ def certify_point(W: np.ndarray, V: np.ndarray, settings: CertifySettings = Cert
                 return Certificate("not_certifiable", str(exc), **base)
             last = res
             if res.ok:
-                info = _analyse(sl, Y, V, r, res.box, settings.prec)
+                try:
+                    info = _analyse(sl, Y, V, res.box)
+                except (ArithmeticError, np.linalg.LinAlgError) as exc:
+                    return Certificate("undecided", f"a zero of grad J is proven within radius "
+                                       f"{r:.3g}, but its Hessian spectrum was not enclosed: "
+                                       f"{exc}", radius=r, manifold_dim=sl.zero_modes, **base)
                 return Certificate(radius=r, manifold_dim=sl.zero_modes, **info, **base)
             r *= settings.inflation
         why = (f"|C grad J(center)| = {probe.residual:.3e} exceeds max_radius {settings.max_radius:.1e}"
@@ -247,7 +252,10 @@ def verify(certificate, V: np.ndarray) -> Verification:
         if not res.ok:
             return Verification(False, [f"Krawczyk inclusion fails at the stored center and radius "
                                         f"(excess {res.excess:.3g} >= 1)"])
-        info = _analyse(sl, Y, V, r, res.box, cert.prec)
+        try:
+            info = _analyse(sl, Y, V, res.box)
+        except (ArithmeticError, np.linalg.LinAlgError) as exc:
+            return Verification(False, [f"Hessian spectrum not enclosed: {exc}"])
     lo, hi = info["loss"]
     if not (cert.loss and cert.loss[0] <= lo and hi <= cert.loss[1]):
         bad.append(f"stored loss interval {cert.loss} does not contain the recomputed [{lo}, {hi}]")

@@ -205,8 +205,10 @@ def solve_chunk(seeds, V, methods, tol, max_nfev, native) -> dict[str, np.ndarra
     """
     seeds = np.asarray(seeds, dtype=np.float64).reshape(-1, *np.shape(seeds)[-2:])
     V = np.ascontiguousarray(V, dtype=np.float64)
+    nat = NativeSettings(**native)
+    # the fallback solves zero the rows the native solver called dead: one threshold
     kw = {"methods": tuple(methods), "tol": float(tol), "max_nfev": int(max_nfev),
-          "native": NativeSettings(**native)}
+          "native": nat, "dead_tol": nat.dead_tol}
     with single_threaded_blas():  # small dense algebra: BLAS threads only hurt
         rs = _chunk_results(seeds, V, kw)
     return {

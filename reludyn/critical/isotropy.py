@@ -36,8 +36,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .fixedpoint import blocks_label
-from .symmetry import (_NODE_BUDGET, SymmetryContext, _column_search,
-                       _count_column_automorphisms, _extended_TL, _refine, cluster_labels)
+from .symmetry import (_NODE_BUDGET, SymmetryContext, _column_search, _refine,
+                       group_order, stabilizer)
+
+__all__ = ["Isotropy", "isotropy", "group_order", "block_form"]
 
 
 @dataclass
@@ -191,18 +193,13 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.shape[1] != ctx.d:
         raise ValueError(f"W must have shape (K, {ctx.d}), got {W.shape}")
-    tol = ctx.tol if tol is None else float(tol)
     K = W.shape[0]
-    _, out = ctx.plane_parts(W)
-    oop = out.size > 0 and float(np.max(np.abs(out))) > tol
+    st = stabilizer(W, ctx, tol)
     c_dim = ctx.d - ctx.rank
-    if oop and c_dim >= 2:
+    if st.continuous:
         return Isotropy(label="continuous (out of span V)", order=None,
                         continuous=f"rotations of the {c_dim}-dim complement")
-    C, _ = ctx.invariants(W)
-    X = np.concatenate([C, out], axis=1) if oop else C
-    TL = _extended_TL(ctx, 1 if oop else 0)
-    L = cluster_labels(X, tol)
+    L, TL, oop, refl, order = st.L, st.TL, st.oop, st.refl, st.order
     rc, cc = _refine(L, TL)
     rclasses, cclasses = _classes(rc), _classes(cc)
     pairs, row_only, col_only = _diagonal_pairing(L, rclasses, cclasses)
@@ -224,20 +221,7 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
             for cp in _cycle_maps(n, Cc):
                 ok = ok and _fixes(L, TL, np.arange(K), cp)
         g0 *= math.factorial(len(Cc))
-    mult: dict = {}
-    for row in map(tuple, L.tolist()):
-        mult[row] = mult.get(row, 0) + 1
-    A = _count_column_automorphisms(L, TL)
-    order = None if A is None else A * math.prod(math.factorial(m) for m in mult.values())
     cont = f"O({c_dim})" if (c_dim >= 1 and not oop) else None
-    refl = False
-    if oop and order is not None:
-        # one extra coordinate s: the reflection s -> −s (with some permutation) may fix W too
-        from .symmetry import _exists_column_map
-        Xr = np.concatenate([C, -out], axis=1)
-        refl = bool(_exists_column_map(X, Xr, TL, tol))
-        if refl:
-            order *= 2
     suffix = (f" × {cont}" if cont else "") + \
         (" (incl. the reflection s → −s of the extra coordinate)" if refl else "")
     if ok and not refl and order == g0:
@@ -264,15 +248,6 @@ def isotropy(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> I
     label = ("trivial" if order == 1 else (f"order {order}" if order is not None else "unknown")) + suffix
     return Isotropy(label=label, order=order, row_orbits=[list(map(int, o)) for o in row_orbits],
                     column_orbits=[list(map(int, o)) for o in col_orbits], continuous=cont)
-
-
-def group_order(ctx: SymmetryContext, K: int, out_of_plane: bool = False) -> int | None:
-    """|S_K × T| (T: teacher automorphisms), ×2 for an out-of-plane point with a 1-dim complement
-    (the reflection of the extra coordinate): the discrete group whose orbits ``orbit_size`` counts."""
-    T = ctx.teacher_group_order()
-    if T is None:
-        return None
-    return math.factorial(K) * T * (2 if out_of_plane and ctx.d - ctx.rank == 1 else 1)
 
 
 def block_form(W: np.ndarray, iso: Isotropy) -> tuple[np.ndarray, tuple]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -221,21 +222,6 @@ def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
     """
     M = TL.shape[0]
     L = np.asarray(L, dtype=np.int64).reshape(-1, M)
-    TL = np.asarray(TL, dtype=np.int64)
-    # classify (orbit size) and isotropy count the same label matrix of a new entry
-    key = (L.shape, L.tobytes(), TL.tobytes(), budget)
-    if key not in _AUTOMORPHISMS:
-        if len(_AUTOMORPHISMS) >= 256:
-            _AUTOMORPHISMS.pop(next(iter(_AUTOMORPHISMS)))
-        _AUTOMORPHISMS[key] = _count_uncached(L, TL, budget)
-    return _AUTOMORPHISMS[key]
-
-
-_AUTOMORPHISMS: dict = {}  # recent counts, oldest first
-
-
-def _count_uncached(L, TL, budget):
-    M = TL.shape[0]
     _, cc = _refine(L, TL)
     cls = [[b for b in range(M) if cc[b] == cc[a]] for a in range(M)]
     order = 1
@@ -248,8 +234,6 @@ def _count_uncached(L, TL, budget):
             if cc[b] != cc[i]:
                 continue
             allow = [[a] for a in range(i)] + [[b]] + [cls[a] for a in range(i + 1, M)]
-            if b != i:
-                allow[i] = [b]
             found, n = _column_search(L, L, TL, allow, lambda perm: True,
                                       budget - used_nodes)
             used_nodes += n
@@ -406,42 +390,88 @@ def _exists_column_map(X1, X2, TL, tol) -> bool | None:
     return found
 
 
-def orbit_size(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> int | None:
-    """Number of distinct points in the orbit of W under the symmetries of J, or None if infinite.
+class Stabilizer(NamedTuple):
+    """The discrete stabilizer of W, shared by :func:`orbit_size` and the isotropy.
 
-    In-plane points (W is determined by C = W Vᵀ): K!·|T| / |Stab| with T the
-    teacher automorphisms and |Stab| = |{Π ∈ T : rows(C Πᵀ) = rows(C)}| · Π_i m_i!
-    (m_i: multiplicities of equal rows).  Out-of-plane points have a continuous
-    orbit (rotations of the complement) when d − rank(V) >= 2; when it is 1 the
-    reflection s -> −s of the out-of-plane coordinate s doubles the group.  Returns
-    None too when the group search exceeds its node budget.
-    """
-    tol = ctx.tol if tol is None else tol
-    K = W.shape[0]
+    C (K, M), out (K, d − rank V): in-plane invariants and out-of-plane coordinates; X: the
+    labelled matrix (C, or [C, out] for an out-of-plane point), L its labels, TL the column
+    labels; oop: out of span V; continuous: out of span V with a complement of dimension
+    >= 2 (rotations fix W: no finite order); refl: the reflection s -> −s of a single extra
+    coordinate is in the group; order: |Stab| (None: continuous, or a search ran out)."""
+
+    C: np.ndarray
+    out: np.ndarray
+    X: np.ndarray
+    L: np.ndarray
+    TL: np.ndarray
+    oop: bool
+    continuous: bool
+    refl: bool
+    order: int | None
+
+
+def stabilizer(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> Stabilizer:
+    """|Stab(W)| = |{Π ∈ T : rows(X Πᵀ) = rows(X)}| · Π_i m_i! (· 2 with the reflection), m_i
+    the multiplicities of equal rows of X.  The latest 256 results are remembered: a new
+    catalogue entry needs it twice (its orbit size and its isotropy)."""
+    tol = ctx.tol if tol is None else float(tol)
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    key = (W.shape, W.tobytes(), ctx.V.tobytes(), tol)
+    if key not in _STABILIZERS:
+        if len(_STABILIZERS) >= 256:
+            _STABILIZERS.pop(next(iter(_STABILIZERS)))
+        _STABILIZERS[key] = _stabilizer(W, ctx, tol)
+    return _STABILIZERS[key]
+
+
+_STABILIZERS: dict = {}  # recent results, oldest first
+
+
+def _stabilizer(W, ctx, tol) -> Stabilizer:
     _, out = ctx.plane_parts(W)
     oop = out.size > 0 and float(np.max(np.abs(out))) > tol
-    if oop and out.shape[1] >= 2:
-        return None
     C, _ = ctx.invariants(W)
     X = np.concatenate([C, out], axis=1) if oop else C
     TL = _extended_TL(ctx, 1 if oop else 0)
-    labels = cluster_labels(X, tol)
+    L = cluster_labels(X, tol)
+    if oop and out.shape[1] >= 2:
+        return Stabilizer(C, out, X, L, TL, True, True, False, None)
     mult: dict = {}
-    for row in map(tuple, labels.tolist()):
+    for row in map(tuple, L.tolist()):
         mult[row] = mult.get(row, 0) + 1
-    row_stab = math.prod(math.factorial(m) for m in mult.values())
+    A = _count_column_automorphisms(L, TL)
+    order = None if A is None else A * math.prod(math.factorial(m) for m in mult.values())
+    refl = False
+    if oop and order is not None:
+        found = _exists_column_map(X, np.concatenate([C, -out], axis=1), TL, tol)
+        refl = bool(found)
+        order = None if found is None else order * (2 if refl else 1)
+    return Stabilizer(C, out, X, L, TL, bool(oop), False, refl, order)
+
+
+def group_order(ctx: SymmetryContext, K: int, out_of_plane: bool = False) -> int | None:
+    """|S_K × T| (T: teacher automorphisms), ×2 for an out-of-plane point with a 1-dim complement
+    (the reflection of the extra coordinate): the discrete group whose orbits ``orbit_size`` counts."""
     T = ctx.teacher_group_order()
-    A = _count_column_automorphisms(labels, TL)
-    if T is None or A is None:
+    if T is None:
         return None
-    total = math.factorial(K) * T
-    if not oop:
-        return total // (A * row_stab)
-    Xr = np.concatenate([C, -out], axis=1)
-    refl = _exists_column_map(X, Xr, TL, tol)
-    if refl is None:
+    return math.factorial(K) * T * (2 if out_of_plane and ctx.d - ctx.rank == 1 else 1)
+
+
+def orbit_size(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> int | None:
+    """Number of distinct points in the orbit of W under the symmetries of J, or None if infinite.
+
+    |G| / |Stab(W)| (:func:`group_order`, :func:`stabilizer`): G = S_K × T with T the
+    teacher automorphisms, doubled for an out-of-plane point with one extra coordinate (its
+    reflection s -> −s).  Out-of-plane points have a continuous orbit (rotations of the
+    complement) when d − rank(V) >= 2.  Returns None too when the group search exceeds
+    its node budget.
+    """
+    st = stabilizer(W, ctx, tol)
+    G = group_order(ctx, W.shape[0], st.oop)
+    if st.order is None or G is None:
         return None
-    return total * 2 // (A * row_stab * (2 if refl else 1))
+    return G // st.order
 
 
 def symmetry_summary(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) -> dict:
