@@ -70,3 +70,19 @@ def test_bad_inputs():
         isotypic_spectrum(st, _theta(st, 0), method="dense")
     with pytest.raises(ValueError, match="zero row"):
         isotypic_spectrum(st, np.zeros(st.dim))
+
+
+def test_hvp_rows_near_parallel_rows_match_the_dense_hessian():
+    """Rows 1e-7 apart in angle: the sines come from the vectors, so H·v keeps full accuracy
+    (sqrt(1 − c²) would lose half the digits there)."""
+    from reludyn import landscape
+    from reludyn.critical.isotypic import hvp_rows
+
+    rng = np.random.default_rng(0)
+    K, M, d = 4, 3, 5
+    V = rng.standard_normal((M, d))
+    W = rng.standard_normal((K, d))
+    W[1] = 1.3 * W[0] + 1e-7 * rng.standard_normal(d)
+    v = rng.standard_normal((2, K, d))
+    ref = (v.reshape(2, -1) @ landscape.hessian(W, V).T).reshape(2, K, d)[:, :3]
+    np.testing.assert_allclose(hvp_rows(W, V, v, [0, 1, 2]), ref, rtol=0, atol=1e-12)

@@ -56,10 +56,10 @@ def hvp_rows(W: np.ndarray, V: np.ndarray, vecs: np.ndarray, rows) -> np.ndarray
     Ej = E[rows]                                     # (R, d)
 
     def angles(Eu, Ev):
-        c = np.clip(Ej @ Ev.T, -1.0, 1.0)            # (R, n)
-        # s = |e_v − c e_u| is accurate near parallel rows
-        s = np.sqrt(np.maximum(np.einsum("nd,nd->n", Ev, Ev)[None, :]
-                               - 2 * c * (Ej @ Ev.T) + c * c, 0.0))
+        c = np.clip(Eu @ Ev.T, -1.0, 1.0)            # (R, n)
+        # s = |e_v − c e_u| from the vectors (as kernels.angles.near_parallel_sin): accurate
+        # near parallel rows, where sqrt(1 − c²) loses half the digits
+        s = np.linalg.norm(Ev[None, :, :] - c[:, :, None] * Eu[:, None, :], axis=2)
         return c, s, np.arctan2(s, c)
 
     c, s, th = angles(Ej, E)
