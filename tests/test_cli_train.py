@@ -53,6 +53,40 @@ def test_interrupt_then_resume_equals_fresh_run(tmp_path, monkeypatch):
         assert_array_equal(a[k], b[k], err_msg=k)
 
 
+
+def test_resume_from_the_output_alone_with_another_chunk(tmp_path, monkeypatch):
+    """OUT.npz holds every finished run: a resume without OUT.chunks/ and with another
+    --chunk computes only the rest and equals a fresh run; a complete output reruns nothing."""
+    import shutil
+
+    fresh = tmp_path / "fresh.npz"
+    assert main(BASE + ["-o", str(fresh)]) == 0
+    out = tmp_path / "part.npz"
+    real = gd_module.gradient_descent
+    calls = []
+
+    def counted(*a, **k):
+        calls.append(len(a[1]))  # starts per call
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    import reludyn.dynamics.gd
+    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent", counted)
+    assert main(BASE + ["-o", str(out)]) == 130
+    shutil.rmtree(tmp_path / "part.chunks")
+    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent",
+                        lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    calls.clear()
+    other_chunk = [x if x != "4" else "3" for x in BASE]
+    assert main(other_chunk + ["-o", str(out)]) == 0
+    assert sum(calls) == 6  # the 4 finished runs were not recomputed
+    a, b = read_npz(out), read_npz(fresh)
+    for k in ("W", "loss", "grad_norm", "steps", "reason", "W0"):
+        assert_array_equal(a[k], b[k], err_msg=k)
+    calls.clear()
+    assert main(BASE + ["-o", str(out)]) == 0 and calls == []
+
 def test_flow_mode(tmp_path):
     out = tmp_path / "flow.npz"
     assert main(["train", "-d", "2", "-n", "2", "--init", "near_teacher", "--flow", "LSODA",

@@ -136,12 +136,13 @@ def _content_hash(settings: dict, W0: np.ndarray) -> str:
 
 
 def _load_existing(out: Path, settings: dict, overwrite: bool,
-                   W0: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
+                   W0: np.ndarray | None = None,
+                   chash: str | None = None) -> dict[str, np.ndarray] | None:
     """The arrays of an earlier run of the same settings at ``out`` (None: none, or --overwrite).
 
     Refused (CLIError): a file that is not a train output, other settings, arrays of different
-    lengths, more finished runs than starts, or a content hash that is not that of these
-    settings and starts ``W0``."""
+    lengths, more finished runs than starts, or a content hash that is not ``chash`` (that
+    of these settings and starts ``W0``)."""
     from ..io import check_lengths, read_npz
 
     if not out.exists():
@@ -173,13 +174,26 @@ def _load_existing(out: Path, settings: dict, overwrite: bool,
                            f"starts of shape {np.shape(data.get('W0'))}, expected at most "
                            f"{len(W0)} runs from starts of shape {np.shape(W0)}; use --overwrite")
         stored = str(data["content_hash"]) if "content_hash" in data else None
-        if stored != _content_hash(settings, W0):
+        if stored != (chash or _content_hash(settings, W0)):
             if overwrite:
                 return None
             why = ("has no content hash (written by an older version)" if stored is None else
                    "has a content hash that is not that of these settings and starts")
             raise CLIError(f"training output {str(out)!r} {why}; use another --output or --overwrite")
     return data
+
+
+def _finished(prev: dict | None):
+    """The finished runs of an earlier output as EndPoints (None: none); its steps or t
+    column is the end points' time."""
+    from ..dynamics.ensemble import EndPoints
+
+    if prev is None or len(prev["loss"]) == 0:
+        return None
+    data = {k: v for k, v in prev.items()
+            if k not in ("W0", "settings_json", "content_hash") and not k.startswith("_")}
+    data["time"] = data["steps"] if "steps" in data else data["t"]
+    return EndPoints.from_arrays(data)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -197,14 +211,16 @@ def run(args: argparse.Namespace) -> int:
     dynamics = _dynamics(args)
     W0 = make_init(args.init, problem, args.n_init, args.seed, **settings["init_options"])
     n = args.n_init
-    prev = _load_existing(out, settings, args.overwrite, W0)
     chash = _content_hash(settings, W0)
-    if prev is not None and not np.array_equal(prev["W0"], W0):
-        raise CLIError(f"{out}: stored initializations differ from the regenerated ones")
-    if prev is None and args.overwrite and chunks_dir.is_dir():
+    prev = _load_existing(out, settings, args.overwrite, W0, chash)
+    # OUT.npz holds every finished run (in start order, written after each chunk): resume
+    # from it, so a lost OUT.chunks/ or another --chunk costs nothing; earlier chunks (or
+    # another run's, with --overwrite) are redundant with it
+    done = _finished(prev)
+    if chunks_dir.is_dir():
         import shutil
 
-        shutil.rmtree(chunks_dir)  # another run's chunks: --overwrite discards them
+        shutil.rmtree(chunks_dir)
     executor = Executor(workers=1, chunk=args.chunk, out_dir=chunks_dir,
                         progress=not args.no_progress)
     t0 = time.perf_counter()
@@ -219,10 +235,13 @@ def run(args: argparse.Namespace) -> int:
                         "elapsed_s_this_session": time.perf_counter() - t0, "output": str(out)})
         write_json(summary_path, {"settings": settings, "content_hash": chash, "summary": summary})
 
+    head = [done] if done is not None else []
+    rest = W0[len(done) if done is not None else 0:]
+
     def save_prefix(finished: dict) -> None:
-        # the finished chunks in start order, up to the first missing one
-        parts = []
-        for a, _ in executor.chunks(n):
+        # the finished runs and the new chunks in start order, up to the first missing one
+        parts = list(head)
+        for a, _ in executor.chunks(len(rest)):
             if f"chunk{a:08d}" not in finished:
                 break
             parts.append(finished[f"chunk{a:08d}"])
@@ -231,8 +250,10 @@ def run(args: argparse.Namespace) -> int:
 
     if _early(args):
         from ..critical import early  # noqa: F401  (registers the certified assigner)
-    ends = run_chunked(problem, W0, dynamics, executor, label="train", key="chunk",
-                       on_result=save_prefix)
+    if len(rest):
+        head.append(run_chunked(problem, rest, dynamics, executor, label="train", key="chunk",
+                                on_result=save_prefix))
+    ends = EndPoints.concat(head)
     save(ends)  # also refreshes the summary of a complete run (e.g. a new --global-tol)
     summary = json.loads(summary_path.read_text())["summary"]
     g = summary["global_min"]
