@@ -1,4 +1,4 @@
-"""Reproductions of Tian (ICML 2017), one script per claim, plus two analyses beyond the paper.
+"""Reproductions of Tian (ICML 2017): one script per claim (a–h), five analyses beyond it (i–m).
 
 Each module ``claim_*`` / ``beyond_*`` exposes ``main(argv=None) -> dict`` with the
 options ``--fast`` (a quick version) and ``--out-dir`` (default ``figures/``, with

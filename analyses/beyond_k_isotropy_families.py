@@ -18,7 +18,8 @@ import numpy as np
 from analyses import common
 
 NAME = "beyond_k_isotropy_families"
-# Safran & Shamir (ICML 2018), LITERATURE.md: type-A losses
+# Safran & Shamir, "Spurious Local Minima are Common in Two-Layer ReLU Neural Networks"
+# (ICML 2018): their published type-A losses
 SAFRAN_SHAMIR = {6: 0.0250805810, 10: 0.0187021946, 20: 0.0112755819}
 
 

@@ -18,9 +18,8 @@ from reludyn.plots.graphdraw import save_figure  # noqa: E402
 REPRODUCED = "reproduced"
 CAVEAT = "reproduced with a caveat"
 NOT_REPRODUCED = "not reproduced"
-NOT_RUN = "not run"
 MEASURED = "measured (beyond the paper)"
-VERDICTS = (REPRODUCED, CAVEAT, NOT_REPRODUCED, NOT_RUN, MEASURED)
+VERDICTS = (REPRODUCED, CAVEAT, NOT_REPRODUCED, MEASURED)
 
 DPI = 100
 

@@ -84,12 +84,12 @@ def _check_tasks(tasks) -> list[Task]:
     return tasks
 
 
-def _prepare_dir(out_dir: Path, fn: Callable, tasks: list[Task]) -> None:
-    """Create or check out_dir/manifest.json so a directory never mixes two different sweeps."""
+def _prepare_dir(out_dir: Path, fn: Callable, prints: dict[str, str]) -> None:
+    """Create or check out_dir/manifest.json (``prints``: task key -> fingerprint of its
+    parameters) so a directory never mixes two different sweeps."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "tasks").mkdir(exist_ok=True)
     manifest_path = out_dir / "manifest.json"
-    prints = {t.key: fingerprint(t.params) for t in tasks}
     name = _fn_name(fn)
     if manifest_path.exists():
         old = read_json(manifest_path, "sweep manifest")
@@ -272,8 +272,8 @@ def _load_result(out_dir: Path, key: str, expected: str) -> dict[str, np.ndarray
 
 
 def _run_locked(fn, tasks, out_dir, scheduler, workers, progress, label, on_result):
-    _prepare_dir(out_dir, fn, tasks)
-    prints = {t.key: fingerprint(t.params) for t in tasks}
+    prints = {t.key: fingerprint(t.params) for t in tasks}  # hashes every start once
+    _prepare_dir(out_dir, fn, prints)
 
     results: dict[str, dict] = {}
     todo = []
@@ -297,7 +297,7 @@ def _run_locked(fn, tasks, out_dir, scheduler, workers, progress, label, on_resu
         bar.update(len(tasks) - len(todo))
         if todo:
             if scheduler is not None:
-                _run_dask(fn, todo, scheduler, save, bar)
+                _run_dask(fn, todo, prints, scheduler, save, bar)
             else:
                 n = (os.cpu_count() or 1) if workers is None else workers
                 if n == 1 or len(todo) == 1:
@@ -343,7 +343,7 @@ def _run_processes(fn, todo, n, save, bar) -> None:
             raise
 
 
-def _run_dask(fn, todo, scheduler, save, bar) -> None:
+def _run_dask(fn, todo, prints, scheduler, save, bar) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -356,7 +356,7 @@ def _run_dask(fn, todo, scheduler, save, bar) -> None:
     try:
         futs = {}
         for t in todo:
-            fp = fingerprint({"fn": _fn_name(fn), **t.params})[:16]
+            fp = fingerprint({"fn": _fn_name(fn), "params": prints[t.key]})[:16]
             f = client.submit(_call, fn, t.params, key=f"reludyn-{t.key}-{fp}", pure=False)
             futs[f] = t.key
         for fut in as_completed(list(futs)):

@@ -25,10 +25,13 @@ def register(subparsers) -> None:
         "reproduce",
         help="reproduce the paper's claims (figures and numbers) and print a verdict table",
         description="Run the analysis scripts in analyses/ (claims a-h of Tian 2017 and the "
-        "analyses i, j beyond it); each writes PNG figures and a JSON of its numbers. "
+        "analyses i-m beyond it); each writes PNG figures and a JSON of its numbers. "
+        "The full m (k = 6..50) takes hours on a few cores: --only a,b,c,d,e,f,g,h,i,j,k,l "
+        "skips it. "
         "The scripts come with the source checkout, not with the installed package.",
     )
-    p.add_argument("--fast", action="store_true", help="quick reduced versions (minutes in total)")
+    p.add_argument("--fast", action="store_true",
+                   help="quick reduced versions (about a minute in total)")
     p.add_argument("-o", "--out", "--output", "--out-dir", dest="out_dir", default=None,
                    type=output_dir_arg,
                    help="output folder (default figures/, with --fast figures/fast/)")

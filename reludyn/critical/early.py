@@ -36,8 +36,9 @@ The argument (for a step η and a float critical point c of J, K·d = n unknowns
    (a point within tol/m of) W*.
 
 Each minimum is certified once (Newton from the first run that reaches it, then a few
-box radii; about 0.2 s at K = 10, 3–5 s at K = 20 on a loaded core) and cached per (teacher, η); later runs are matched
-against the cached balls first, so Newton runs only for runs that no cached ball holds.
+box radii; about 0.2 s at K = 10, 3–8 s at K = 20 on a loaded core) and cached per
+(teacher, η); later runs are matched against the cached balls first, so Newton runs only
+for runs that no cached ball holds.
 The cache lives in the process (:func:`certified_assigner`), so the center of a ball is the
 Newton point of the first run in that process that reached the minimum: an assigned W is the
 certified minimum to about 1e-15 (‖W − W*‖ <= δ), and its last bits can differ between
@@ -48,10 +49,12 @@ ball, and a run near a saddle continues with the full tolerance.
 The thresholds at which runs are offered (``tols``, in the run's norm, one per decade from
 1e-5 to 1e-10, those above the run's tolerance): a run is inside a certified ball once
 ‖∇J‖ ≲ λ_min·ρ, and the radii this box test certifies are ρ ≈ 2e-4–2e-3 at K = 10
-(the global minimum 2.4e-3, type A 4.5e-4), so runs near the global minimum are assigned
-around 1e-5–1e-6 and runs near ill-conditioned spurious minima around 1e-7–1e-8; an offer that misses costs one loss and gradient
-evaluation (and for a run near a point not seen before one Newton solve), and the run simply
-continues.
+(the global minimum 2.4e-3, type A 4.5e-4; radius and seconds of every certified ball are
+in ``certified_balls`` of the JSON written by ``python benchmarks/bench_ensemble.py --early
+--k 10 --json out.json``, ``--k 20`` for K = 20), so runs near the global minimum are assigned
+around 1e-5–1e-6 and runs near ill-conditioned spurious minima around 1e-7–1e-8; an offer
+that misses costs one loss and gradient evaluation (and for a run near a point not seen
+before one Newton solve), and the run simply continues.
 """
 from __future__ import annotations
 

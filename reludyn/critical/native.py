@@ -15,10 +15,11 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    with nullity d − K − 1 and nearly coincident rows).  λ follows the gain ratio
    ρ = (actual merit decrease)/(model decrease) by Nielsen's rule (accept if ρ > 1e-4,
    λ ← λ·max(1/3, 1 − (2ρ − 1)³); else λ ← νλ, ν doubling), at most ``max_trials``
-   trials per iteration.  Measured on random starts at K = 10, plain LM crawls along
-   curved valleys of the merit; the step therefore adds Transtrum & Sethna's geodesic
-   acceleration a (one extra gradient: the second directional derivative of r along v),
-   s = v + a/2, when ‖a‖ <= 0.75‖v‖ (which halved the iterations).
+   trials per iteration.  Plain LM crawls along curved valleys of the merit; the step
+   therefore adds Transtrum & Sethna's geodesic acceleration a (one extra gradient: the
+   second directional derivative of r along v), s = v + a/2, when ‖a‖ <= 0.75‖v‖ (on
+   random starts at K = 10 this halved the iterations: measured once on a loaded machine,
+   not reproduced by a script).
 3. A start that stalls or runs out of budget gets up to ``descents`` **descent rounds**:
    gradient descent on J itself (Armijo backtracking, :func:`_descend`) from the start,
    descent_steps·2^k steps in round k (each round continues the previous descent path),
@@ -27,17 +28,21 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    on the merit can go on; they are not critical points of J, and descent on J moves
    toward a minimum past saddles, where Newton converges.  Measured at K = M = d = 10,
    200 Xavier starts: the first pass converges from 43 %, one round (1000 steps) brings
-   it to 93.5 %, two rounds to 100 % (the former LM-only retries from the start with
-   λ = 10, 100 reached 80 %; they remain as ``retries``, default 0).  Starts that the
-   first pass ends are untouched (so saddles of high index stay reachable); a descent
-   prefix for every start (``prefix_steps``) or a short first pass (``first_iter``) are
-   cheaper but steer most starts to the few minima (1000 prefix steps: 8 distinct entries
-   from 200 starts instead of 92), so both are off by default.
+   it to 93.5 %, two rounds to 100 % (``python benchmarks/bench_catalogue.py -K 10 -n 200
+   --scipy-starts 0`` prints the converged percentage and the descent rounds taken).
+   The former LM-only retries from the start with λ = 10, 100 reached 80 % (measured
+   once on a loaded machine, not reproduced by a script); they remain as ``retries``,
+   default 0.  Starts that the first pass ends are untouched (so saddles of high index
+   stay reachable); a descent prefix for every start (``prefix_steps``) or a short first
+   pass (``first_iter``) are cheaper but steer most starts to the few minima (1000 prefix
+   steps: 8 distinct entries from 200 starts instead of 92, measured once, not reproduced
+   by a script), so both are off by default.
 
-   Per-iteration costs measured at K = 10 / 20 (n = 100 / 400, one thread, loaded
-   machine): Hessian 120 µs / 1.5 ms, LU solve 74 µs / 1.8 ms, H² 83 µs / 3.4 ms,
-   Cholesky + solves 87 µs / 1.2 ms, but a symmetric eigendecomposition (Numba's
-   eigh) 1.05 ms / 19 ms, so an eigen-based trust region would be slower per iteration.
+   Per-iteration costs measured once at K = 10 / 20 (n = 100 / 400, one thread, loaded
+   machine; not reproduced by a script): Hessian 120 µs / 1.5 ms, LU solve 74 µs / 1.8 ms,
+   H² 83 µs / 3.4 ms, Cholesky + solves 87 µs / 1.2 ms, but a symmetric eigendecomposition
+   (Numba's eigh) 1.05 ms / 19 ms, so an eigen-based trust region would be slower per
+   iteration.
 
 Each start runs the same code on its own workspace slot, with one-threaded BLAS/LAPACK
 (:func:`native_solve` runs under :func:`reludyn.critical._blas.single_threaded_blas`),
@@ -129,7 +134,8 @@ class NativeResult:
 
     W: (B, K, d) end points; grad_norm: (B,) ‖∇J‖_F there; iterations: (B,) Hessian
     evaluations; nfev: (B,) gradient evaluations; codes: (B,) stop-reason codes;
-    reason: list of B names from REASONS.
+    reason: list of B names from REASONS; descents: (B,) descent rounds taken (0: the
+    first pass ended the start), or None.
     """
 
     W: np.ndarray
