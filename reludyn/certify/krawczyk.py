@@ -52,10 +52,6 @@ def reduce_hessian(sl: Slice, H: arb_mat) -> arb_mat:
     return L.transpose() * H * L
 
 
-def reduced_float_hessian(sl: Slice, H_mid: np.ndarray) -> np.ndarray:
-    return H_mid if sl.identity else sl.L.T @ H_mid @ sl.L
-
-
 @dataclass
 class KrawczykResult:
     ok: bool

@@ -129,11 +129,10 @@ def make_slice(W: np.ndarray, V: np.ndarray, *, coincident_tol: float = 5e-9,
     split_modes = K - n_groups
     # span(V): an independent subset of teacher rows (pivoted by size of their residual)
     Vn = V[np.linalg.norm(V, axis=1) > 0]
-    sv = np.linalg.svd(Vn, compute_uv=False) if Vn.size else np.zeros(0)
+    _, sv, Vt = np.linalg.svd(Vn, full_matrices=False) if Vn.size else (None, np.zeros(0), None)
     r = int(np.sum(sv > 1e-12 * (sv[0] if sv.size else 1.0)))
     c = d - r
     if r:
-        _, _, Vt = np.linalg.svd(Vn, full_matrices=False)
         Z = W - (W @ Vt[:r].T) @ Vt[:r]
     else:
         Z = W.copy()

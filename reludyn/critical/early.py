@@ -106,11 +106,10 @@ class CertifiedBall:
 
 
 def _frob_upper(G) -> float:
-    acc = 0.0
-    for x in G.entries():
-        u = float(x.abs_upper())
-        acc += u * u
-    return math.nextafter(math.sqrt(acc) * (1 + 1e-12), math.inf)
+    """A float upper bound of the Frobenius norm of every matrix in the ball matrix G."""
+    from ..certify.spectrum import _frobenius_upper
+
+    return math.nextafter(float(_frobenius_upper(G).upper()), math.inf)
 
 
 def spectrum_bounds(H) -> tuple[float, float]:

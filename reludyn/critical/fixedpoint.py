@@ -287,9 +287,6 @@ class BlockStructure:
         return t
 
     # ------------------------------------------------------- pair types
-    def _row_entry(self, a: int, col_block: int, own: bool) -> int:
-        return self.alpha(a) if own else self.beta(a, col_block)
-
     @cached_property
     def _types(self):
         """The pair types as small arrays.
