@@ -37,6 +37,16 @@ def hessian_spectrum(W: np.ndarray, V: np.ndarray, live) -> np.ndarray:
     return np.linalg.eigvalsh(H)
 
 
+def index_nullity(eig: np.ndarray, rtol: float, mult: np.ndarray | None = None) -> tuple[int, int]:
+    """(Morse index, nullity) of a spectrum ``eig``: |λ| <= rtol·max|λ| counts as zero; with
+    ``mult``, each eigenvalue counts that many times (isotypic spectra)."""
+    eig = np.asarray(eig, dtype=float)
+    mult = np.ones(eig.size, dtype=np.int64) if mult is None else np.asarray(mult)
+    scale = float(np.max(np.abs(eig))) if eig.size else 0.0
+    zero = np.abs(eig) <= rtol * max(scale, 1e-300)
+    return int(mult[(eig < 0) & ~zero].sum()), int(mult[zero].sum())
+
+
 def row_pairs(W: np.ndarray, tol: float = 5e-9) -> tuple[list, list]:
     """(coincident, opposite): pairs [j, k], j < k, of live rows with cos ∠ >= 1 − tol
     (coincident) or cos ∠ <= −1 + tol (opposite)."""
@@ -122,10 +132,7 @@ def classify(W: np.ndarray, V: np.ndarray, *, ctx: SymmetryContext | None = None
     te = unchecked.teacher_energy(V)
     loss = unchecked.loss(W, V)
     eig = hessian_spectrum(W, V, live)
-    scale_l = float(np.max(np.abs(eig))) if eig.size else 0.0
-    zero = np.abs(eig) <= null_rtol * max(scale_l, 1e-300)
-    index = int(np.sum((eig < 0) & ~zero))
-    nullity = int(np.sum(zero))
+    index, nullity = index_nullity(eig, null_rtol)
     n_pos = int(eig.size - index - nullity)
     zm = symmetry_zero_modes(W[live], ctx) if live else 0
     unexplained = max(nullity - zm, 0)

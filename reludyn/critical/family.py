@@ -187,10 +187,10 @@ def isotropy_critical_points(structure: BlockStructure, n_starts: int = 64, seed
                              dense_max_K: int = 40, null_rtol: float = 1e-7) -> list[FamilyPoint]:
     """All critical points found in Fix(H) from ``n_starts`` seeded starts, with the full-space index.
 
-    The spectrum is that of the dense Hessian (reludyn.landscape.hessian) for K <= dense_max_K,
+    The spectrum is that of the dense Hessian (classify.hessian_spectrum) for K <= dense_max_K,
     else the isotypic one; sorted by loss.  Points with a zero row are skipped (no Hessian).
     """
-    from ..landscape import hessian
+    from .classify import hessian_spectrum, index_nullity
     from .fixedpoint import find_reduced_critical_points
 
     out = []
@@ -198,13 +198,13 @@ def isotropy_critical_points(structure: BlockStructure, n_starts: int = 64, seed
         if np.any(structure.row_norms_sq(r.theta) <= 1e-24):
             continue
         if structure.K <= dense_max_K:
-            ev = np.linalg.eigvalsh(hessian(structure.embed(r.theta), np.eye(structure.K)))
-            tol = null_rtol * max(1.0, float(np.max(np.abs(ev))))
-            vals, mult = ev, np.ones(ev.size, dtype=np.int64)   # dense: not grouped
+            W = structure.embed(r.theta)
+            ev = hessian_spectrum(W, np.eye(structure.K), np.arange(structure.K))
+            index, nullity = index_nullity(ev, null_rtol)
             out.append(FamilyPoint(K=structure.K, theta=r.theta, loss=r.loss, grad_norm=r.grad_norm,
-                                   lambda_min=float(ev[0]), index=int(np.sum(ev < -tol)),
-                                   nullity=int(np.sum(np.abs(ev) <= tol)), eigenvalues=vals,
-                                   multiplicities=mult))
+                                   lambda_min=float(ev[0]), index=index, nullity=nullity,
+                                   eigenvalues=ev,  # dense: not grouped
+                                   multiplicities=np.ones(ev.size, dtype=np.int64)))
         else:
             out.append(family_point(structure, r.theta, r.grad_norm, null_rtol))
     return out

@@ -256,6 +256,7 @@ def expand_spectrum(blocks: list[IsotypicBlock]) -> np.ndarray:
 
 def morse_index(blocks: list[IsotypicBlock], rtol: float = 1e-7) -> tuple[int, int]:
     """(index, nullity) counted with multiplicities; |λ| <= rtol·max|λ| counts as zero."""
+    from .classify import index_nullity
+
     vals, mult = spectrum_with_multiplicities(blocks)
-    tol = rtol * max(1.0, float(np.max(np.abs(vals))))
-    return int(mult[vals < -tol].sum()), int(mult[np.abs(vals) <= tol].sum())
+    return index_nullity(vals, rtol, mult)

@@ -71,9 +71,9 @@ class TargetResult:
 
 
 def _index_nullity(W, V, null_rtol):
-    ev = np.linalg.eigvalsh(hessian(W, V))
-    z = np.abs(ev) <= null_rtol * np.max(np.abs(ev))
-    return int(np.sum((ev < 0) & ~z)), int(np.sum(z))
+    from .classify import hessian_spectrum, index_nullity
+
+    return index_nullity(hessian_spectrum(W, V, np.arange(W.shape[0])), null_rtol)
 
 
 def target_index_search(W0, V, settings: TargetSettings | None = None,
