@@ -110,29 +110,22 @@ def _kind(index: int, n: int, zero_modes: int) -> str:
     return "saddle"
 
 
-def _loss_enclosure(sl: Slice, Y: np.ndarray, V: np.ndarray, Wb: list) -> arb:
+def _loss_enclosure(sl: Slice, Y: np.ndarray, V: np.ndarray, Wb: list, geo) -> arb:
+    """J over the box Wb by the mean-value form around the center (geo: Wb's geometry)."""
     Wc = W_box(sl, Y, 0.0)
     J = loss_ball(Wc, V)
-    G = grad_ball(Wb, V)
+    G = grad_ball(Wb, V, geo)
     for j, row in enumerate(Wb):
         for t, w in enumerate(row):
             J += G[j, t] * (w - Wc[j][t])
     return J
 
 
-def _center_inverse(sl: Slice, Y: np.ndarray, V: np.ndarray) -> np.ndarray:
-    from .balls import geometry, hessian_ball
-
-    Wc = W_box(sl, Y, 0.0)
-    Hm, _ = arb_mat_to_numpy(reduce_hessian(sl, hessian_ball(Wc, V, geometry(Wc, V))))
-    return np.linalg.inv(Hm)
-
-
 def _analyse(sl: Slice, Y, V, box) -> dict:
     """Spectrum, index and loss over a certified box."""
     enc = eigenvalue_enclosures(box.H)
     index, how = morse_count(enc, sl.zero_modes)
-    J = _loss_enclosure(sl, Y, V, box.Wb)
+    J = _loss_enclosure(sl, Y, V, box.Wb, box.geo)
     n = len(enc)
     out = {"loss": _outward(J), "eigenvalues": [list(e) for e in enc],
            "lambda_min_lower": enc[0][0], "touching_pairs": box.geo.touching_pairs()}
@@ -176,8 +169,8 @@ def certify_point(W: np.ndarray, V: np.ndarray, settings: CertifySettings = Cert
         return Certificate("unsupported", str(exc), **base)
     Y = sl.from_W(W)
     with precision(settings.prec):
-        try:
-            C = _center_inverse(sl, Y, V)
+        try:  # r = 0: the center's Hessian (its inverse preconditions every radius) and gradient
+            probe = krawczyk(sl, Y, V, 0.0)
         except NotCertifiable as exc:
             return Certificate("not_certifiable", str(exc), **base)
         except np.linalg.LinAlgError:
@@ -185,12 +178,11 @@ def certify_point(W: np.ndarray, V: np.ndarray, settings: CertifySettings = Cert
                                "the point is not isolated in the slice", **base)
         base["slice"] = sl.to_dict()
         base["center"] = Y.tolist()
-        probe = krawczyk(sl, Y, V, 0.0, C)
         r = max(1.1 * probe.residual, 1e-300)
         last = None
         while r <= settings.max_radius:
             try:
-                res = krawczyk(sl, Y, V, r, C)
+                res = krawczyk(sl, Y, V, r, probe.C, probe.gc)
             except NotCertifiable as exc:
                 return Certificate("not_certifiable", str(exc), **base)
             last = res
@@ -245,8 +237,8 @@ def verify(certificate, V: np.ndarray) -> Verification:
         return Verification(False, [f"radius {r!r} is not positive"])
     with precision(int(cert.prec)):
         try:
-            C = _center_inverse(sl, Y, V)
-            res = krawczyk(sl, Y, V, r, C)
+            probe = krawczyk(sl, Y, V, 0.0)
+            res = krawczyk(sl, Y, V, r, probe.C, probe.gc)
         except (NotCertifiable, np.linalg.LinAlgError) as exc:
             return Verification(False, [f"Krawczyk test cannot run: {exc}"])
         if not res.ok:

@@ -58,14 +58,19 @@ class KrawczykResult:
     excess: float          # max_i |K(X)_i − ỹ_i| / r  (< 1 certifies)
     residual: float        # upper bound of max |C F(ỹ)|
     box: BoxEval | None
+    C: np.ndarray | None = None   # the preconditioner used (float inverse of the mid Hessian)
+    gc: arb_mat | None = None     # the reduced gradient enclosure at the center
 
 
 def krawczyk(sl: Slice, Y: np.ndarray, V: np.ndarray, r: float,
-             C: np.ndarray | None = None) -> KrawczykResult:
-    """Test K(X) ⊂ int(X) for X = Y ± r (Y: (G, q) slice coordinates). Returns the box data."""
+             C: np.ndarray | None = None, gc: arb_mat | None = None) -> KrawczykResult:
+    """Test K(X) ⊂ int(X) for X = Y ± r (Y: (G, q) slice coordinates). Returns the box data.
+
+    C (preconditioner) and gc (reduced center gradient) do not depend on r: pass those of an
+    earlier call (e.g. the probe at r = 0, whose C is the inverse of the center's Hessian)."""
     Y = np.asarray(Y, dtype=np.float64)
-    Wc = W_box(sl, Y, 0.0)
-    gc = reduce_grad(sl, grad_ball(Wc, V))
+    if gc is None:
+        gc = reduce_grad(sl, grad_ball(W_box(sl, Y, 0.0), V))
     Wb = W_box(sl, Y, r)
     geo = geometry(Wb, V)
     H = hessian_ball(Wb, V, geo)
@@ -90,4 +95,4 @@ def krawczyk(sl: Slice, Y: np.ndarray, V: np.ndarray, r: float,
         # the orbit dimension c − 1 needs a nonzero out-of-plane coordinate at the zero
         ok = any(abs(Y[g, -1]) > r for g in range(Y.shape[0]))
     excess = worst / r if r > 0 else float("inf")
-    return KrawczykResult(bool(ok), excess, resid, BoxEval(Wb, geo, H))
+    return KrawczykResult(bool(ok), excess, resid, BoxEval(Wb, geo, H), C, gc)
