@@ -97,7 +97,7 @@ def test_one_registry_serves_find_and_the_cli():
     assert set(DEFAULT_STRATEGIES) <= set(NAMED_STRATEGIES)
     assert cmd_catalogue._strategy_names() == NAMED_STRATEGIES
     p = rd.Problem.orthonormal(M=3, d=3, K=3)
-    counts = find.resolve_strategies(p, None, 2 * len(DEFAULT_STRATEGIES))
+    counts = find.resolve_strategies(p, find.SeedSettings(n_seeds=2 * len(DEFAULT_STRATEGIES)))
     assert list(counts) == [s for s in DEFAULT_STRATEGIES if applicable(p, s) is None]
     for name in NAMED_STRATEGIES:
         if applicable(p, name) is None and name != "gd":  # gd runs descents: covered above

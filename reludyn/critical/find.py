@@ -24,38 +24,23 @@ from .targeted import TargetSettings
 from .targeted import follow_modes as _follow_modes
 
 
-def resolve_strategies(problem: Problem, strategies, n_seeds) -> dict[str, int]:
-    """{strategy: count}. ``strategies``: names (default: all that apply), ``n_seeds``: int
-    total split evenly (earlier strategies get the remainder) or a dict {name: count}."""
-    if isinstance(n_seeds, dict):
-        counts = {}
-        for k, v in n_seeds.items():
-            if k not in NAMED_STRATEGIES:
-                raise ValueError(f"unknown seed strategy {k!r}; choose from {NAMED_STRATEGIES}")
-            counts[k] = positive_int(v, f"n_seeds[{k!r}]", minimum=0)
-        for k in counts:
-            why = applicable(problem, k)
-            if why:
-                raise ValueError(f"seed strategy {k!r} {why}")
-        return counts
-    total = positive_int(n_seeds, "n_seeds", minimum=0)
-    if strategies is None:
-        names = [s for s in DEFAULT_STRATEGIES if applicable(problem, s) is None]
+def resolve_strategies(problem: Problem, seeds: "SeedSettings") -> dict[str, int]:
+    """{strategy: count} of validated ``seeds``: its dict of counts, or its n_seeds split
+    evenly over its strategies (default: all that apply; earlier ones get the remainder).
+    Refuses a named strategy that does not apply to ``problem``."""
+    if isinstance(seeds.n_seeds, dict):
+        counts = dict(seeds.n_seeds)
     else:
-        if isinstance(strategies, str):
-            strategies = [strategies]
-        names = list(dict.fromkeys(strategies))
-        for s in names:
-            if s not in NAMED_STRATEGIES:
-                raise ValueError(f"unknown seed strategy {s!r}; choose from "
-                                 f"{', '.join(NAMED_STRATEGIES)} (user points go in points=)")
-            why = applicable(problem, s)
-            if why:
-                raise ValueError(f"seed strategy {s!r} {why}")
-    if not names:
-        return {}
-    base, extra = divmod(total, len(names))
-    return {s: base + (1 if i < extra else 0) for i, s in enumerate(names)}
+        names = seeds.strategies
+        if names is None:
+            names = [s for s in DEFAULT_STRATEGIES if applicable(problem, s) is None]
+        base, extra = divmod(seeds.n_seeds, len(names)) if names else (0, 0)
+        counts = {s: base + (1 if i < extra else 0) for i, s in enumerate(names)}
+    for k in counts:
+        why = applicable(problem, k)
+        if why:
+            raise ValueError(f"seed strategy {k!r} {why}")
+    return counts
 
 
 @dataclass(frozen=True)
@@ -251,7 +236,7 @@ def _settings_key(prov: dict) -> dict:
 
 def _make_seeds(problem: Problem, seeds: SeedSettings, points):
     """(seeds (n, K, d), sources, counts, number of user points), deterministic."""
-    counts = resolve_strategies(problem, seeds.strategies, seeds.n_seeds)
+    counts = resolve_strategies(problem, seeds)
     Ws, sources = [], []
     for name, n in counts.items():
         if n == 0:
