@@ -473,9 +473,12 @@ def solve_reduced(structure: BlockStructure, theta0, settings: ReducedSolveSetti
                          grad_norm=gn, iterations=it, success=bool(gn <= settings.tol))
 
 
-def fixed_point_seeds(structure: BlockStructure, n: int, seed: int, scale: float = 1.0) -> np.ndarray:
-    """(n, dim) starting parameters: diagonal entries ~ ±U(0, 1.2), off-diagonal ~ N(0, 1/K) (scaled)."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 13, structure.dim]))
+def fixed_point_seeds(structure: BlockStructure, n: int, seed: int, scale: float = 1.0,
+                      rng: np.random.Generator | None = None) -> np.ndarray:
+    """(n, dim) starting parameters: diagonal entries ~ ±U(0, 1.2), off-diagonal ~ N(0, 1/K)
+    (scaled); drawn from ``rng`` when given, else from a generator seeded by ``seed``."""
+    if rng is None:
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), 13, structure.dim]))
     th = rng.normal(0.0, 1.0 / math.sqrt(structure.K), size=(n, structure.dim))
     for a in range(structure.r):
         th[:, structure.alpha(a)] = rng.uniform(-1.2, 1.2, size=n)

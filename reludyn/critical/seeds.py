@@ -122,7 +122,7 @@ def isotropy_seeds(problem, n, seed) -> SeedBatch:
     why = applicable(problem, "isotropy")
     if why:
         raise ValueError(f"seed strategy 'isotropy' {why}; got {problem!r}")
-    from .fixedpoint import BlockStructure, ReducedSolveSettings, solve_reduced
+    from .fixedpoint import BlockStructure, ReducedSolveSettings, fixed_point_seeds, solve_reduced
 
     K = problem.K
     parts = block_partitions(K)
@@ -130,10 +130,7 @@ def isotropy_seeds(problem, n, seed) -> SeedBatch:
     for i in range(n):
         blocks = parts[i % len(parts)]
         st = BlockStructure(blocks)
-        rng = item_rng(seed, "isotropy", i)
-        th = rng.normal(0.0, 1.0 / np.sqrt(K), st.dim)
-        for a in range(st.r):
-            th[st.alpha(a)] = rng.uniform(-1.2, 1.2)
+        th = fixed_point_seeds(st, 1, seed, rng=item_rng(seed, "isotropy", i))[0]
         with np.errstate(all="ignore"):
             res = solve_reduced(st, th, ReducedSolveSettings(tol=1e-13, max_iter=60))
         theta = res.theta if res.success else th
