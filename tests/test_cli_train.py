@@ -27,26 +27,31 @@ def test_train_writes_npz_and_summary(tmp_path, capsys):
     assert "runs; global minimum" in capsys.readouterr().out
 
 
-def test_interrupt_then_resume_equals_fresh_run(tmp_path, monkeypatch):
-    fresh = tmp_path / "fresh.npz"
-    assert main(BASE + ["-o", str(fresh)]) == 0
-    out = tmp_path / "part.npz"
-    real = gd_module.gradient_descent
-    calls = []
+def _interrupt_second_descent(monkeypatch):
+    """Make the second gradient_descent call (the second chunk) raise KeyboardInterrupt;
+    returns (the real function, the list of starts per call)."""
+    real, calls = gd_module.gradient_descent, []
 
     def flaky(*a, **k):
-        calls.append(1)
+        calls.append(len(a[1]))
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*a, **k)
 
-    import reludyn.dynamics.gd
-    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent", flaky)
+    monkeypatch.setattr(gd_module, "gradient_descent", flaky)
+    return real, calls
+
+
+def test_interrupt_then_resume_equals_fresh_run(tmp_path, monkeypatch):
+    fresh = tmp_path / "fresh.npz"
+    assert main(BASE + ["-o", str(fresh)]) == 0
+    out = tmp_path / "part.npz"
+    real, _ = _interrupt_second_descent(monkeypatch)
     assert main(BASE + ["-o", str(out)]) == 130
     part = read_npz(out)
     assert part["loss"].shape == (4,)
     assert not json.loads((tmp_path / "part.json").read_text())["summary"]["complete"]
-    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent", real)
+    monkeypatch.setattr(gd_module, "gradient_descent", real)
     assert main(BASE + ["-o", str(out)]) == 0
     a, b = read_npz(out), read_npz(fresh)
     for k in ("W", "loss", "grad_norm", "steps", "reason", "W0"):
@@ -62,20 +67,10 @@ def test_resume_from_the_output_alone_with_another_chunk(tmp_path, monkeypatch):
     fresh = tmp_path / "fresh.npz"
     assert main(BASE + ["-o", str(fresh)]) == 0
     out = tmp_path / "part.npz"
-    real = gd_module.gradient_descent
-    calls = []
-
-    def counted(*a, **k):
-        calls.append(len(a[1]))  # starts per call
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real(*a, **k)
-
-    import reludyn.dynamics.gd
-    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent", counted)
+    real, calls = _interrupt_second_descent(monkeypatch)
     assert main(BASE + ["-o", str(out)]) == 130
     shutil.rmtree(tmp_path / "part.chunks")
-    monkeypatch.setattr(reludyn.dynamics.gd, "gradient_descent",
+    monkeypatch.setattr(gd_module, "gradient_descent",
                         lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
     calls.clear()
     other_chunk = [x if x != "4" else "3" for x in BASE]
