@@ -314,10 +314,15 @@ def output_lock(path, reentrant: bool = False):
             if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 os.close(fd)
                 raise
-            try:
-                holder = os.read(fd, 4096).decode(errors="replace").strip()
-            except OSError:
-                holder = ""
+            holder = ""
+            for _ in range(50):  # the holder writes its pid just after it locks: wait for it
+                try:
+                    holder = os.pread(fd, 4096, 0).decode(errors="replace").strip()
+                except OSError:
+                    break
+                if holder:
+                    break
+                time.sleep(0.01)
             os.close(fd)
             raise OutputBusyError(path, lock, holder) from None
         # the previous holder may have removed the file between our open and flock:

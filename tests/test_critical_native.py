@@ -123,7 +123,9 @@ def test_stop_reasons_are_each_reached():
 
 def test_stalled_means_a_stationary_point_of_the_merit_that_is_not_a_root():
     P = rd.Problem.orthonormal(5)
-    r = native_solve(xavier_init(P, 40, seed=1), P.V, NativeSettings(retries=0, descents=0))
+    # stall_window = 0: "stalled" only where no step lowers the merit
+    r = native_solve(xavier_init(P, 40, seed=1), P.V,
+                     NativeSettings(retries=0, descents=0, stall_window=0))
     stalled = [i for i, why in enumerate(r.reason) if why == "stalled"]
     assert stalled
     for i in stalled:
@@ -131,6 +133,27 @@ def test_stalled_means_a_stationary_point_of_the_merit_that_is_not_a_root():
         assert r.grad_norm[i] == pytest.approx(np.linalg.norm(rd.grad(r.W[i], P.V)))
         # independent check: ∇(½‖∇J‖²) = H ∇J vanishes relative to its scale
         assert _merit_gradient_ratio(r.W[i], P.V) < 1e-4
+
+
+def test_stall_window_stops_plateaus_and_changes_nothing_else():
+    P = rd.Problem.orthonormal(5)
+    W0 = xavier_init(P, 40, seed=1)
+    off = native_solve(W0, P.V, NativeSettings(retries=0, descents=0, stall_window=0))
+    on = native_solve(W0, P.V, NativeSettings(retries=0, descents=0, stall_window=8))
+    cut = [i for i in range(40) if on.reason[i] == "stalled" and off.iterations[i] > on.iterations[i]]
+    assert cut  # some plateaus are left earlier
+    assert on.iterations.sum() < off.iterations.sum()
+    for i in range(40):
+        if on.reason[i] == "stalled":
+            assert on.iterations[i] >= 8 or on.iterations[i] == off.iterations[i]
+        else:  # the window never fired: the same path, bit for bit
+            assert on.reason[i] == off.reason[i]
+            assert on.iterations[i] == off.iterations[i]
+            np.testing.assert_array_equal(on.W[i], off.W[i])
+    # the window fired only where ‖∇J‖ fell by less than 10 % over 8 Hessians: the window-0
+    # run passes through the same iterate and goes on from there
+    for i in cut:
+        assert off.iterations[i] > 8
 
 
 def test_batch_equals_singles_bit_for_bit():
@@ -307,6 +330,23 @@ def test_budget_after_descents_and_prefix_and_first_pass_budget():
         NativeSettings(descent_eta=-1.0)
     with pytest.raises(ValueError, match="descents"):
         NativeSettings(descents=-1)
+    for bad in (dict(stall_window=-1), dict(stall_window=2.5), dict(stall_drop=0.0),
+                dict(stall_drop=1.5), dict(stall_drop=float("nan")), dict(newton="yes")):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            NativeSettings(**bad)
+
+
+def test_newton_is_tried_until_it_first_fails():
+    """Fixed-point seeds at K = 20 stay on accepted Newton steps and reach the type-A
+    minimum; damped (LM-only) steps from the same seed reach another point."""
+    P = rd.Problem.orthonormal(20)
+    from reludyn.critical.seeds import make_seeds
+    seed9 = make_seeds(P, "symmetric", 10, 0).W[9]
+    on = native_solve(seed9, P.V, NativeSettings(descents=0))
+    off = native_solve(seed9, P.V, NativeSettings(descents=0, newton=False))
+    assert on.reason == off.reason == ["converged"]
+    assert rd.loss(on.W[0], P.V) == pytest.approx(0.0112755819, abs=1e-9)
+    assert abs(rd.loss(off.W[0], P.V) - 0.0112755819) > 1e-6
 
 
 @pytest.mark.parametrize("K,M,d,seed", [(2, 2, 3, 0), (3, 3, 3, 1), (4, 3, 5, 2),

@@ -34,8 +34,10 @@ def test_sweep_local_processes_and_resume(tmp_path):
         assert x["counts"] == y["counts"]
         assert_array_equal(x["loss"], y["loss"])
     # the global minimum (J = 0) is found for both problems, and its catalogue loads back
+    # (J is a cancelling sum of O(1) terms: within ‖∇J‖ <= 1e-10 of W = V it rounds to
+    # a few 1e-16, or to 0 where the point is the teacher to the last bit)
     for s in a:
-        assert "global_min" in s["counts"] and min(s["loss"]) < 1e-20
+        assert "global_min" in s["counts"] and min(s["loss"]) < 1e-14
         assert max(s["grad_norm"]) <= 1e-10
         cat = Catalogue.load(tmp_path / "a" / "catalogues" / f"{s['key']}.json")
         assert len(cat.entries) == s["entries"]

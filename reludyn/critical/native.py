@@ -7,49 +7,65 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    accepted when it is no longer than ``step_rel``·max(‖W‖_F, ‖V‖_F) and lowers the
    merit ½‖r‖² by at least the fraction 1e-4 of the Newton model's predicted decrease
    (all of it); near a nondegenerate root of any index this is plain Newton, so the
-   convergence is quadratic and index-blind (no descent on J is involved);
-2. otherwise takes a **Levenberg–Marquardt step** (H² + μI)v = −Hr (Cholesky, LAPACK
-   potrf; H² = HᵀH because H is symmetric), the trust-region step for the Gauss–Newton
-   model ½‖r + Hs‖².  μ = λ‖r‖ (Fan & Yuan's choice μ ∝ ‖r‖, which keeps fast local
-   convergence to *non-isolated* roots where H is singular: the out-of-plane families
-   with nullity d − K − 1 and nearly coincident rows).  λ follows the gain ratio
+   convergence is quadratic and index-blind (no descent on J is involved).  After the
+   first Newton step that fails, a solve takes Levenberg–Marquardt steps only: from
+   random Xavier starts Newton steps were accepted in 3.5 % (K = 10) and 2 % (K = 20) of
+   the iterations, so the LU was mostly wasted (a quarter of the time at K = 10), while
+   on seeds in fixed-point subspaces Newton steps go on being accepted and reach minima
+   (the type-A minimum at K = 20) that damped steps miss (``newton=False``: never);
+2. otherwise takes a **Levenberg–Marquardt step** (H² + μI)v = −Hr (H² = HᵀH by BLAS
+   syrk, as H is symmetric; Cholesky, LAPACK potrf/potrs), the trust-region step for the
+   Gauss–Newton model ½‖r + Hs‖².  μ = λ‖r‖ (Fan & Yuan's choice μ ∝ ‖r‖, which keeps fast
+   local convergence to *non-isolated* roots where H is singular: the out-of-plane
+   families with nullity d − K − 1 and nearly coincident rows).  λ follows the gain ratio
    ρ = (actual merit decrease)/(model decrease) by Nielsen's rule (accept if ρ > 1e-4,
    λ ← λ·max(1/3, 1 − (2ρ − 1)³); else λ ← νλ, ν doubling), at most ``max_trials``
    trials per iteration.  Plain LM crawls along curved valleys of the merit; the step
    therefore adds Transtrum & Sethna's geodesic acceleration a (one extra gradient: the
    second directional derivative of r along v), s = v + a/2, when ‖a‖ <= 0.75‖v‖ (on
    random starts at K = 10 this halved the iterations: measured once on a loaded machine,
-   not reproduced by a script).
-3. A start that stalls or runs out of budget gets up to ``descents`` **descent rounds**:
+   not reproduced by a script).  Most random starts at K = 10 end at saddles of index
+   30–50 whose smallest |eigenvalues| are ~1e-4, so the damping holds the middle phase
+   to a linear rate (‖∇J‖ falls by ~25 % per iteration); a faster λ decrease, a smaller
+   first λ or chord steps reusing H did not lower the iteration count (tried once).
+3. A solve whose ‖∇J‖ has fallen by less than 10 % over the last ``stall_window`` = 8
+   Hessians stops as ``stalled``: such plateaus are (near) local minima of ½‖r‖² with
+   r ≠ 0 that the solver would otherwise leave only when no step lowers the merit, after
+   20–30 more Hessians (stalled first passes at K = 10 took 55 Hessians, median, without
+   the window).
+4. A start that stalls or runs out of budget gets up to ``descents`` **descent rounds**:
    gradient descent on J itself (Armijo backtracking, :func:`_descend`) from the start,
    descent_steps·2^k steps in round k (each round continues the previous descent path),
-   then the solver of 1–2 again from where the descent stopped.  Stalls are local minima
-   of ½‖r‖² with r ≠ 0 (H r = 0 on a near-null direction of H), where no local method
-   on the merit can go on; they are not critical points of J, and descent on J moves
-   toward a minimum past saddles, where Newton converges.  Measured at K = M = d = 10,
-   200 Xavier starts: the first pass converges from 43 %, one round (1000 steps) brings
-   it to 93.5 %, two rounds to 100 % (``python benchmarks/bench_catalogue.py -K 10 -n 200
-   --scipy-starts 0`` prints the converged percentage and the descent rounds taken).
-   The former LM-only retries from the start with λ = 10, 100 reached 80 % (measured
-   once on a loaded machine, not reproduced by a script); they remain as ``retries``,
-   default 0.  Starts that the first pass ends are untouched (so saddles of high index
-   stay reachable); a descent prefix for every start (``prefix_steps``) or a short first
-   pass (``first_iter``) are cheaper but steer most starts to the few minima (1000 prefix
-   steps: 8 distinct entries from 200 starts instead of 92, measured once, not reproduced
-   by a script), so both are off by default.
+   then the solver of 1–3 again from where the descent stopped (2 Hessians on average at
+   K = 10).  Stalls are local minima of ½‖r‖² with r ≠ 0 (H r = 0 on a near-null direction
+   of H), where no local method on the merit can go on; they are not critical points of
+   J, and descent on J moves toward a minimum past saddles, where Newton converges.
+   Measured at K = M = d = 10, 200 Xavier starts: the first pass converges from about
+   40 %, one round (1000 steps) takes most of the rest, two rounds all of them
+   (``python benchmarks/bench_catalogue.py -K 10 -n 200 --scipy-starts 0`` prints the
+   converged percentage and the descent rounds taken).  The former LM-only retries from
+   the start with λ = 10, 100 reached 80 % (measured once on a loaded machine, not
+   reproduced by a script); they remain as ``retries``, default 0.  Starts that the first
+   pass ends are untouched (so saddles of high index stay reachable); a descent prefix
+   for every start (``prefix_steps``) or a short first pass (``first_iter``) are cheaper
+   but steer most starts to the few minima (1000 prefix steps: 8 distinct entries from
+   200 starts instead of 92, measured once, not reproduced by a script), so both are off
+   by default.
 
-   Per-iteration costs measured once at K = 10 / 20 (n = 100 / 400, one thread, loaded
-   machine; not reproduced by a script): Hessian 120 µs / 1.5 ms, LU solve 74 µs / 1.8 ms,
-   H² 83 µs / 3.4 ms, Cholesky + solves 87 µs / 1.2 ms, but a symmetric eigendecomposition
-   (Numba's eigh) 1.05 ms / 19 ms, so an eigen-based trust region would be slower per
-   iteration.
+   Per-iteration costs (``python benchmarks/bench_native_parts.py``, one thread) at
+   K = 10 / 20 (n = 100 / 400), measured once on an idle machine: Hessian 53 µs / 635 µs,
+   LU solve 55 µs / 1.6 ms, H² 51 µs / 2.9 ms as a product (syrk: about half at K = 20),
+   Cholesky 28 µs / 0.76 ms per trial; a symmetric eigendecomposition (Numba's eigh)
+   took 1.05 ms / 19 ms (loaded machine), so an eigen-based trust region would be slower
+   per iteration.
 
 Each start runs the same code on its own workspace slot, with one-threaded BLAS/LAPACK
 (:func:`native_solve` runs under :func:`reludyn.critical._blas.single_threaded_blas`),
 and nothing is shared between starts: the batch is deterministic and equals the starts
 run one by one, bit for bit (tested).  LAPACK is reached through Numba's own bindings
-(those behind np.linalg.solve / cholesky) so that a singular or indefinite matrix is a
-return code, never an exception inside the parallel loop.
+(those behind np.linalg.solve / cholesky) and :mod:`reludyn.critical._lapack` (syrk,
+potrs), so that a singular or indefinite matrix is a return code, never an exception
+inside the parallel loop.
 
 Every start ends with a stop reason (``REASONS``), checked at each iterate in this order:
 
@@ -60,7 +76,8 @@ Every start ends with a stop reason (``REASONS``), checked at each iterate in th
 - ``converged``: ‖∇J‖_F <= tol;
 - ``budget``: ``max_iter`` Hessians were evaluated;
 - ``stalled``: neither step lowered the merit (a local minimum of ‖∇J‖² that is not a
-  root, or a step below rounding level).
+  root, or a step below rounding level), or ‖∇J‖ fell by less than 1 − stall_drop over
+  the last ``stall_window`` Hessians.
 
 Memory: each start in flight holds three (K·d)² workspaces; :func:`native_solve` runs
 the starts in chunks of at most ``memory_mb`` of workspace (K = 30: 19 MB per start).
@@ -76,6 +93,7 @@ from numba.np.linalg import _LAPACK, F_INT_nptype
 
 from ..kernels import grad_kernel, hessian_kernel, loss_grad_kernel, teacher_energy_kernel
 from ._blas import single_threaded_blas
+from ._lapack import cholesky_solve, square_lower
 
 # stop-reason codes (index into REASONS); RUNNING never leaves the kernel
 CONVERGED, STALLED, BUDGET, DEAD_ROW, DIVERGED, RUNNING = 0, 1, 2, 3, 4, 5
@@ -96,7 +114,11 @@ class NativeSettings:
     again).  retries: then LM-only solves from the start (λ = 10^k).  prefix_steps:
     descent steps before the first pass (0: none).  first_iter: Hessian budget of the
     first pass (0: max_iter).  max_iter bounds each solve, so a start may evaluate up to
-    (1 + descents + retries)·max_iter Hessians.
+    (1 + descents + retries)·max_iter Hessians.  newton: try the full Newton step (one
+    LU) first, until the first one that fails (then Levenberg–Marquardt only).
+    stall_window, stall_drop: a solve whose ‖∇J‖_F has not fallen below stall_drop
+    times its value stall_window Hessians earlier stops as ``stalled`` (stall_window 0:
+    only when no step lowers the merit).
     """
 
     tol: float = 1e-10
@@ -112,8 +134,16 @@ class NativeSettings:
     descent_eta: float = 0.1
     prefix_steps: int = 0
     first_iter: int = 0
+    newton: bool = True
+    stall_window: int = 8
+    stall_drop: float = 0.9
 
     def __post_init__(self):
+        if not isinstance(self.newton, (bool, np.bool_)):
+            raise ValueError(f"NativeSettings.newton must be True or False, got {self.newton!r}")
+        if isinstance(self.stall_drop, bool) or not isinstance(self.stall_drop, (int, float)) \
+                or not 0.0 < self.stall_drop <= 1.0:
+            raise ValueError(f"NativeSettings.stall_drop must be in (0, 1], got {self.stall_drop!r}")
         for name in ("tol", "dead_tol", "bound", "step_rel", "memory_mb", "descent_eta"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
@@ -121,9 +151,10 @@ class NativeSettings:
                 raise ValueError(f"NativeSettings.{name} must be a positive finite number, "
                                  f"got {v!r}")
         for name in ("max_iter", "max_trials", "retries", "descents", "descent_steps",
-                     "prefix_steps", "first_iter"):
+                     "prefix_steps", "first_iter", "stall_window"):
             v = getattr(self, name)
-            lo = 0 if name in ("retries", "descents", "prefix_steps", "first_iter") else 1
+            lo = 0 if name in ("retries", "descents", "prefix_steps", "first_iter",
+                               "stall_window") else 1
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
                 raise ValueError(f"NativeSettings.{name} must be an integer >= {lo}, got {v!r}")
 
@@ -227,29 +258,8 @@ def _cholesky(A2, mu, L):
 
 
 @njit(cache=True)
-def _cholesky_solve(L, b, x):
-    """x = (L Lᵀ)⁻¹ b."""
-    n = L.shape[0]
-    for i in range(n):  # L y = b
-        acc = b[i]
-        for k in range(i):
-            acc -= L[i, k] * x[k]
-        x[i] = acc / L[i, i]
-    for i in range(n - 1, -1, -1):  # Lᵀ x = y
-        acc = x[i]
-        for k in range(i + 1, n):
-            acc -= L[k, i] * x[k]
-        x[i] = acc / L[i, i]
-
-
-@njit(cache=True)
 def _matvec(H, x, out):
-    n = H.shape[0]
-    for i in range(n):
-        acc = 0.0
-        for j in range(n):
-            acc += H[i, j] * x[j]
-        out[i] = acc
+    np.dot(H, x, out)  # BLAS gemv (a scalar loop's serial sum does not vectorize)
 
 
 @njit(cache=True)
@@ -271,10 +281,11 @@ def _trial(W, s, V, Wt, Gt, dead_abs, bound_abs, h):
 
 @njit(cache=True)
 def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vnorm,
-              H, A, L, newton, lam0):
+              H, A, L, newton, lam0, stall_window, stall_drop):
     """Solve ∇J = 0 from W (K, d) in place (see the module docstring).
 
-    H, A, L: (n, n) workspaces, n = K·d.  Returns (reason code, ‖∇J‖_F, Hessian
+    H, A, L: (n, n) workspaces, n = K·d.  ``newton``: try the full Newton step first;
+    stall_window, stall_drop: see :class:`NativeSettings`.  Returns (reason code, ‖∇J‖_F, Hessian
     evaluations, gradient evaluations).
     """
     K, d = W.shape
@@ -290,6 +301,7 @@ def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vn
     c = np.empty(n)
     accel = np.empty(n)
     piv = np.empty(n, dtype=F_INT_nptype)
+    hist = np.empty(max(stall_window, 1))  # ‖∇J‖ at the last stall_window Hessians
     it = 0
     nfev = 0
     lam = lam0
@@ -309,14 +321,14 @@ def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vn
             return CONVERGED, gn, it, nfev
         if it >= max_iter:
             return BUDGET, gn, it, nfev
+        if stall_window > 0:
+            if it >= stall_window and gn > stall_drop * hist[it % stall_window]:
+                return STALLED, gn, it, nfev
+            hist[it % stall_window] = gn
         hessian_kernel(W, V, H)
         it += 1
-        finite = True
-        for i in range(n):  # symmetrize (the kernel builds the two mixed blocks separately)
-            for j in range(i):
-                h = 0.5 * (H[i, j] + H[j, i])
-                H[i, j] = h
-                H[j, i] = h
+        finite = True  # (the kernel's H is exactly symmetric: syrk and potrf read one half)
+        for i in range(n):
             if not math.isfinite(H[i, i]):
                 finite = False
         if not finite:
@@ -340,9 +352,11 @@ def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vn
                 nfev += 1
                 if gnt * gnt <= (1.0 - 1e-4) * f:
                     accepted = True
+        # after the first Newton step that fails, Levenberg–Marquardt alone (see above)
+        newton = newton and accepted
         # 2. Levenberg–Marquardt on the Gauss–Newton model ½‖r + Hs‖²
         if not accepted:
-            np.dot(H, H, A)  # H² = HᵀH (H symmetric); b = −H r
+            square_lower(H, A)  # lower triangle of H² = HᵀH (H symmetric); b = −H r
             _matvec(H, r, b)
             for i in range(n):
                 b[i] = -b[i]
@@ -351,7 +365,7 @@ def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vn
                 if not _cholesky(A, lam * gn, L):
                     lam *= 4.0
                     continue
-                _cholesky_solve(L, b, v)  # velocity: the plain LM step
+                cholesky_solve(L, b, v)  # velocity: the plain LM step
                 _matvec(H, v, Hv)
                 pred = 0.0
                 for i in range(n):  # ½‖r‖² − ½‖r + Hv‖²
@@ -372,7 +386,7 @@ def solve_one(W, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vn
                     _matvec(H, rvv, c)
                     for i in range(n):
                         c[i] = -c[i]
-                    _cholesky_solve(L, c, accel)
+                    cholesky_solve(L, c, accel)
                     an = _norm(accel)
                     acc_ok = math.isfinite(an) and an <= 0.75 * vn
                 if acc_ok:  # (Transtrum's acceptance: ‖a‖ <= 0.75‖v‖, else the plain step)
@@ -454,7 +468,8 @@ def _descend(W, V, steps, eta0, energy, dead_abs, bound_abs):
 @njit(cache=True, parallel=True)
 def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel, vnorm,
                  retries, descents, descent_steps, descent_eta, prefix_steps, first_iter,
-                 energy, Hw, Aw, Lw, codes, gnorms, iters, nfevs, rounds):
+                 newton, stall_window, stall_drop, energy, Hw, Aw, Lw, codes, gnorms, iters,
+                 nfevs, rounds):
     """solve_one on Ws[i] (in place) for every i, in parallel; slot i of the workspaces.
 
     A start that stalls or runs out of budget gets up to ``descents`` descent rounds:
@@ -477,7 +492,8 @@ def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel
                 for t in range(d):
                     Ws[i, j, t] = Wd[j, t]
         c, g, it, nf = solve_one(Ws[i], V, tol, first_iter, max_trials, dead_abs, bound_abs,
-                                 step_rel, vnorm, Hw[i], Aw[i], Lw[i], True, 1.0)
+                                 step_rel, vnorm, Hw[i], Aw[i], Lw[i], newton, 1.0,
+                                 stall_window, stall_drop)
         nf += nf0
         used = 0
         for k in range(descents):
@@ -490,7 +506,7 @@ def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel
                     Ws[i, j, t] = Wd[j, t]
             c, g, it2, nf2 = solve_one(Ws[i], V, tol, max_iter, max_trials, dead_abs,
                                        bound_abs, step_rel, vnorm, Hw[i], Aw[i], Lw[i],
-                                       True, 1.0)
+                                       newton, 1.0, stall_window, stall_drop)
             it += it2
             nf += nf2
             used = k + 1
@@ -502,7 +518,7 @@ def _solve_batch(Ws, V, tol, max_iter, max_trials, dead_abs, bound_abs, step_rel
                     Ws[i, j, t] = W0[j, t]
             c, g, it2, nf2 = solve_one(Ws[i], V, tol, max_iter, max_trials, dead_abs,
                                        bound_abs, step_rel, vnorm, Hw[i], Aw[i], Lw[i],
-                                       False, 10.0 ** (k + 1))
+                                       False, 10.0 ** (k + 1), stall_window, stall_drop)
             it += it2
             nf += nf2
         codes[i] = c
@@ -570,6 +586,7 @@ def native_solve(W0s, V, settings: NativeSettings | None = None) -> NativeResult
                              dead_abs, float(s.bound) * vnorm, float(s.step_rel), vnorm,
                              int(s.retries), int(s.descents), int(s.descent_steps),
                              float(s.descent_eta), int(s.prefix_steps),
-                             int(s.first_iter or s.max_iter), energy, Hw, Aw, Lw,
+                             int(s.first_iter or s.max_iter), bool(s.newton),
+                             int(s.stall_window), float(s.stall_drop), energy, Hw, Aw, Lw,
                              codes[a:e], gn[a:e], iters[a:e], nfev[a:e], rounds[a:e])
     return NativeResult(W, gn, iters, nfev, codes, [REASONS[c] for c in codes], rounds)
