@@ -267,3 +267,29 @@ def test_column_automorphisms_and_isomorphism_search_match_brute_force(K, M, nl,
                 sorted(map(tuple, L3[:, list(pi)].tolist())) == sorted(map(tuple, L.tolist()))
                 for pi in itertools.permutations(range(M)))
     assert _column_search(L, L3, TL, allow, lambda perm: True, 10**6)[0] is brute
+
+
+def test_column_automorphism_count_matches_brute_force_on_planted_symmetries():
+    """Label matrices with repeated and permuted columns (groups up to S_3 × S_2 and
+    wreath-like products), teacher labels TL symmetric or not: the orbit-closure count
+    equals the number of column permutations found by trying all M! of them."""
+    from reludyn.critical.symmetry import _count_column_automorphisms
+
+    rng = np.random.default_rng(5)
+    for trial in range(60):
+        M = int(rng.integers(2, 7))
+        K = int(rng.integers(1, 5))
+        base = rng.integers(0, 3, size=(K, int(rng.integers(1, M + 1))))
+        L = base[:, rng.integers(0, base.shape[1], size=M)]  # repeated columns
+        if trial % 3 == 0:  # and a row-permuted copy of some columns
+            L = L[rng.permutation(K)]
+        TL = np.zeros((M, M), dtype=np.int64)
+        if trial % 2:
+            t = rng.integers(0, 2, size=M)
+            TL = np.add.outer(t, t)
+        rows = sorted(map(tuple, L.tolist()))
+        brute = sum(
+            1 for pi in itertools.permutations(range(M))
+            if all(TL[a, b] == TL[pi[a], pi[b]] for a in range(M) for b in range(M))
+            and sorted(map(tuple, L[:, np.argsort(pi)].tolist())) == rows)
+        assert _count_column_automorphisms(L, TL) == brute, (L, TL)

@@ -206,19 +206,34 @@ def _refine_pair(L1, L2, TL, c1, c2):
 
 def _refine(L: np.ndarray, TL: np.ndarray):
     """Stable colour classes (rows (K,), columns (n,)) of one label matrix L (K, n):
-    :func:`_refine_pair` of L with itself; automorphisms preserve them."""
-    zero = [0] * L.shape[1]
-    r, c, _, _ = _refine_pair(L, L, TL, zero, zero)
-    return np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64)
+    :func:`_refine_pair` of L with itself; automorphisms preserve them.  The latest 256
+    results are remembered (a new catalogue entry needs them for its orbit size and
+    again for its isotropy)."""
+    L, TL = np.ascontiguousarray(L), np.ascontiguousarray(TL)
+    key = (L.dtype.str, L.shape, L.tobytes(), TL.dtype.str, TL.shape, TL.tobytes())
+    if key not in _REFINED:
+        if len(_REFINED) >= 256:
+            _REFINED.pop(next(iter(_REFINED)))
+        zero = [0] * L.shape[1]
+        r, c, _, _ = _refine_pair(L, L, TL, zero, zero)
+        _REFINED[key] = (np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64))
+    r, c = _REFINED[key]
+    return r.copy(), c.copy()
+
+
+_REFINED: dict = {}  # recent results of _refine, oldest first
 
 
 def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
     """|{Π preserving TL with rows(L Πᵀ) = rows(L) as multisets}| by the orbit-stabilizer chain.
 
-    |A| = Π_i |orbit of column i under the stabilizer of columns 0..i−1|; each orbit
-    is found by an existence search, so highly symmetric matrices cost O(M²) searches.
-    Columns are only tried against columns of their own refined colour (:func:`_refine`),
-    which is exact and makes points without symmetry (all colours distinct) free.
+    |A| = Π_i |orbit of column i under the stabilizer of columns 0..i−1|.  The columns
+    are taken from last to first, so every automorphism found so far (at a later column
+    i', fixing columns 0..i'−1) lies in the stabilizer at i: each orbit is first closed
+    under those, and an existence search is run only for columns not reached that way
+    (a symmetric group on m columns costs about m searches, not m²/2).  Columns are only
+    tried against columns of their own refined colour (:func:`_refine`), which is exact
+    and makes points without symmetry (all colours distinct) free.
     """
     M = TL.shape[0]
     L = np.asarray(L, dtype=np.int64).reshape(-1, M)
@@ -226,21 +241,36 @@ def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
     cls = [[b for b in range(M) if cc[b] == cc[a]] for a in range(M)]
     order = 1
     used_nodes = 0
-    for i in range(M):
+    gens: list[list[int]] = []
+
+    def close(orbit: set) -> None:
+        todo = list(orbit)
+        while todo:
+            x = todo.pop()
+            for g in gens:
+                if g[x] not in orbit:
+                    orbit.add(g[x])
+                    todo.append(g[x])
+
+    for i in range(M - 1, -1, -1):
         if len(cls[i]) == 1:
             continue  # a column of its own colour is fixed by every automorphism
-        orbit = 0
-        for b in range(i, M):
-            if cc[b] != cc[i]:
+        orbit = {i}
+        close(orbit)
+        for b in range(i + 1, M):
+            if cc[b] != cc[i] or b in orbit:
                 continue
             allow = [[a] for a in range(i)] + [[b]] + [cls[a] for a in range(i + 1, M)]
-            found, n = _column_search(L, L, TL, allow, lambda perm: True,
+            hit: list = []
+            found, n = _column_search(L, L, TL, allow, lambda perm: hit.append(perm) or True,
                                       budget - used_nodes)
             used_nodes += n
             if found is None:
                 return None
-            orbit += bool(found)
-        order *= orbit
+            if found:
+                gens.append(hit[0])
+                close(orbit)
+        order *= len(orbit)
     return order
 
 
@@ -485,8 +515,9 @@ def symmetry_summary(W: np.ndarray, ctx: SymmetryContext, tol: float | None = No
     tol = ctx.tol if tol is None else tol
     C, _ = ctx.invariants(W)
     lab = cluster_labels(C, tol)
-    uniq = np.unique(lab)
-    values = [float(np.mean(C[lab == u])) for u in uniq]
+    uniq, inv = np.unique(lab, return_inverse=True)
+    values = (np.bincount(inv.ravel(), weights=C.ravel())
+              / np.bincount(inv.ravel())).tolist()  # cluster means, one pass
     # relabel by ascending value (labels already ascend with value)
     P = lab.copy()
     if not ctx.trivial_teacher_group:
@@ -534,12 +565,14 @@ def coincident_groups(W: np.ndarray, tol: float = 1e-4) -> list[list[int]]:
     n = np.linalg.norm(W, axis=1)
     live = np.flatnonzero(n > 0)
     E = W[live] / n[live, None]
+    close = np.linalg.norm(E[:, None, :] - E[None, :, :], axis=2) <= tol
+    if np.count_nonzero(close) == len(live):  # only the diagonal: no group
+        return []
     groups, seen = [], set()
     for a in range(len(live)):
         if a in seen:
             continue
-        g = [b for b in range(a, len(live)) if b not in seen
-             and np.linalg.norm(E[a] - E[b]) <= tol]
+        g = [b for b in range(a, len(live)) if b not in seen and close[a, b]]
         seen.update(g)
         if len(g) > 1:
             groups.append([int(live[b]) for b in g])
