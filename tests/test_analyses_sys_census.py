@@ -75,6 +75,27 @@ def test_interrupted_census_resumes_without_recomputing_finished_chunks(tmp_path
     for p, old in zip(done, first):  # finished chunks were not rewritten
         assert_array_equal(read_npz(p)["W"], old["W"])
     a, b = fresh["numbers"]["rows"][0], resumed["numbers"]["rows"][0]
+    assert b["gd_run"] == "partial"  # its time covers only the chunks it computed
     for key in ("global", "spurious_runs", "distinct_spurious", "reasons"):
         assert a[key] == b[key], key
     assert json.loads((out / "beyond_m_sys_census.json").read_text())["numbers"]["n"] == 20
+
+
+def test_resumed_census_reports_the_computing_runs_gd_time(tmp_path):
+    """Per-k GD times survive resumes: a run that computed every chunk records its time
+    (timing.json, with the settings), a rerun that finds every chunk done reports it."""
+    out = tmp_path / "r"
+    first = sys_census.main(ARGS + ["--out-dir", str(out)])["numbers"]["rows"][0]
+    assert first["gd_run"] == "computed"
+    rec = json.loads((out / "beyond_m_sys_census.work" / "k005" / "timing.json").read_text())
+    assert rec["n"] == 20 and rec["chunk"] == 5 and rec["seconds_gd"] == pytest.approx(
+        first["seconds_gd"], abs=0.006)
+    again = sys_census.main(ARGS + ["--out-dir", str(out)])["numbers"]["rows"][0]
+    assert again["gd_run"] == "resumed"
+    assert again["seconds_gd"] == pytest.approx(first["seconds_gd"], abs=0.011)
+    for key in ("global", "spurious_runs", "distinct_spurious", "reasons"):
+        assert again[key] == first[key], key
+    # a damaged record is not trusted: this run's own (resume) time is reported
+    (out / "beyond_m_sys_census.work" / "k005" / "timing.json").write_text("{not json")
+    third = sys_census.main(ARGS + ["--out-dir", str(out)])["numbers"]["rows"][0]
+    assert third["gd_run"] == "resumed (time of this run)"
