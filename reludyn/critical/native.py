@@ -53,11 +53,11 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    by default.
 
    Per-iteration costs (``python benchmarks/bench_native_parts.py``, one thread) at
-   K = 10 / 20 (n = 100 / 400), measured once on an idle machine: Hessian 53 µs / 635 µs,
-   LU solve 55 µs / 1.6 ms, H² 51 µs / 2.9 ms as a product (syrk: about half at K = 20),
-   Cholesky 28 µs / 0.76 ms per trial; a symmetric eigendecomposition (Numba's eigh)
-   took 1.05 ms / 19 ms (loaded machine), so an eigen-based trust region would be slower
-   per iteration.
+   K = 10 / 20 (n = 100 / 400), measured once on an idle machine: Hessian 23 µs / 182 µs
+   (the block-by-block kernel before it: 54 µs / 625 µs), LU solve 56 µs / 1.5 ms, H²
+   51 µs / 2.9 ms as a product and 35 µs / 1.6 ms by syrk, Cholesky 28 µs / 0.76 ms and
+   potrs 6 µs / 90 µs per trial; a symmetric eigendecomposition (Numba's eigh) 0.85 ms /
+   16.5 ms, so an eigen-based trust region would be slower per iteration.
 
 Each start runs the same code on its own workspace slot, with one-threaded BLAS/LAPACK
 (:func:`native_solve` runs under :func:`reludyn.critical._blas.single_threaded_blas`),
