@@ -1,6 +1,8 @@
 """Benchmark: the parts of one native-solver iteration (issue 9), one BLAS thread.
 
-For K = M = d (orthonormal teacher, one Xavier start): the analytic Hessian, one gradient,
+For K = M = d (orthonormal teacher, one Xavier start): the analytic Hessian (and, as the
+baseline in the same process, the block-by-block kernel it replaced, kept as the test oracle
+tests/_hessian_reference.py), one gradient,
 the Newton LU solve, H² as a product (np.dot) and as the symmetric rank-k update the
 solver uses (syrk, lower triangle), one Cholesky of H² + μI, one Cholesky solve (potrs),
 one matrix-vector product, and a symmetric eigendecomposition (what an eigen-based trust
@@ -11,7 +13,9 @@ region would need).  Best of 5 repeats, microseconds per call.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from numba import njit
@@ -22,6 +26,9 @@ from reludyn.critical._lapack import cholesky_solve, square_lower
 from reludyn.critical.native import F_INT_nptype, _cholesky, _lu_solve, _matvec
 from reludyn.dynamics.init import xavier_init
 from reludyn.kernels import grad_kernel, hessian_kernel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from _hessian_reference import hessian_reference  # noqa: E402  (the baseline kernel)
 
 
 def _looped(fn):
@@ -48,8 +55,8 @@ def _eigh(H):
     np.linalg.eigh(H)
 
 
-_hess, _grad, _lu, _syrk = (_looped(f) for f in (hessian_kernel, grad_kernel, _lu_solve,
-                                                  square_lower))
+_hess, _hess_old, _grad, _lu, _syrk = (_looped(f) for f in (
+    hessian_kernel, hessian_reference, grad_kernel, _lu_solve, square_lower))
 _potrs, _mv = _looped(cholesky_solve), _looped(_matvec)
 _dot, _chol, _eigh = _looped(_dot), _looped(_chol), _looped(_eigh)
 
@@ -68,7 +75,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-K", type=int, nargs="+", default=[10, 20])
     args = ap.parse_args()
-    print("K     n   hessian   grad     LU   H² dot  H² syrk  cholesky  potrs  matvec    eigh  (µs)")
+    print("K     n   hessian  (old)     grad       LU   H² dot  H² syrk cholesky    potrs   "
+          "matvec     eigh  (µs)")
     for K in args.K:
         P = rd.Problem.orthonormal(K)
         W, V = xavier_init(P, 1, seed=0)[0], P.V
@@ -77,12 +85,12 @@ def main() -> None:
         G, x = np.empty((K, K)), np.empty(n)
         b = np.random.default_rng(0).normal(size=n)
         piv = np.empty(n, dtype=F_INT_nptype)
-        hessian_kernel(W, V, H)
-        H = 0.5 * (H + H.T)
+        hessian_kernel(W, V, H)  # exactly symmetric, as the solver uses it
         np.dot(H, H, A)
         reps = max(1, int(2e4 / n))
         with single_threaded_blas():
             row = [best_us(_hess, W, V, np.empty((n, n)), reps=reps),
+                   best_us(_hess_old, W, V, np.empty((n, n)), reps=reps),
                    best_us(_grad, W, V, G, reps=reps),
                    best_us(_lu, H, np.empty((n, n)), piv, b, x, reps=reps),
                    best_us(_dot, H, np.empty((n, n)), reps=reps),

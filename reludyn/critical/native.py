@@ -9,8 +9,9 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    (all of it); near a nondegenerate root of any index this is plain Newton, so the
    convergence is quadratic and index-blind (no descent on J is involved).  After the
    first Newton step that fails, a solve takes Levenberg–Marquardt steps only: from
-   random Xavier starts Newton steps were accepted in 3.5 % (K = 10) and 2 % (K = 20) of
-   the iterations, so the LU was mostly wasted (a quarter of the time at K = 10), while
+   random Xavier starts Newton steps were accepted in 3.5 % (K = 10, 200 starts) and 2 %
+   (K = 20, 30 starts) of the iterations (counted once with an instrumented copy of the
+   solver, not reproduced by a script), so the LU was mostly wasted, while
    on seeds in fixed-point subspaces Newton steps go on being accepted and reach minima
    (the type-A minimum at K = 20) that damped steps miss (``newton=False``: never);
 2. otherwise takes a **Levenberg–Marquardt step** (H² + μI)v = −Hr (H² = HᵀH by BLAS
@@ -27,23 +28,25 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    not reproduced by a script).  Most random starts at K = 10 end at saddles of index
    30–50 whose smallest |eigenvalues| are ~1e-4, so the damping holds the middle phase
    to a linear rate (‖∇J‖ falls by ~25 % per iteration); a faster λ decrease, a smaller
-   first λ or chord steps reusing H did not lower the iteration count (tried once).
+   first λ or chord steps reusing H did not lower the iteration count (each tried once
+   on 200 starts with an instrumented copy; not reproduced by a script).
 3. A solve whose ‖∇J‖ has fallen by less than 10 % over the last ``stall_window`` = 8
    Hessians stops as ``stalled``: such plateaus are (near) local minima of ½‖r‖² with
    r ≠ 0 that the solver would otherwise leave only when no step lowers the merit, after
    20–30 more Hessians (stalled first passes at K = 10 took 55 Hessians, median, without
-   the window).
+   the window; counted once, not reproduced by a script; ``bench_catalogue.py`` prints
+   the Hessians per start with the window).
 4. A start that stalls or runs out of budget gets up to ``descents`` **descent rounds**:
    gradient descent on J itself (Armijo backtracking, :func:`_descend`) from the start,
    descent_steps·2^k steps in round k (each round continues the previous descent path),
    then the solver of 1–3 again from where the descent stopped (2 Hessians on average at
-   K = 10).  Stalls are local minima of ½‖r‖² with r ≠ 0 (H r = 0 on a near-null direction
+   K = 10, counted once).  Stalls are local minima of ½‖r‖² with r ≠ 0 (H r = 0 on a near-null direction
    of H), where no local method on the merit can go on; they are not critical points of
    J, and descent on J moves toward a minimum past saddles, where Newton converges.
-   Measured at K = M = d = 10, 200 Xavier starts: the first pass converges from about
-   40 %, one round (1000 steps) takes most of the rest, two rounds all of them
-   (``python benchmarks/bench_catalogue.py -K 10 -n 200 --scipy-starts 0`` prints the
-   converged percentage and the descent rounds taken).  The former LM-only retries from
+   Measured at K = M = d = 10, 200 Xavier starts: the first pass converges from 41 %
+   and one round (1000 steps) from all the rest (``python benchmarks/bench_catalogue.py
+   -K 10 -n 200 --scipy-starts 0`` prints the converged percentage and the descent
+   rounds taken: [82, 118]); at K = 20, 1000 starts, rounds [381, 615, 4] and 99.8 %.  The former LM-only retries from
    the start with λ = 10, 100 reached 80 % (measured once on a loaded machine, not
    reproduced by a script); they remain as ``retries``, default 0.  Starts that the first
    pass ends are untouched (so saddles of high index stay reachable); a descent prefix
@@ -53,8 +56,8 @@ r(W) = ∇J(W) (K·d,), whose Jacobian is the symmetric Hessian H.  Each iterati
    by default.
 
    Per-iteration costs (``python benchmarks/bench_native_parts.py``, one thread) at
-   K = 10 / 20 (n = 100 / 400), measured once on an idle machine: Hessian 23 µs / 182 µs
-   (the block-by-block kernel before it: 54 µs / 625 µs), LU solve 56 µs / 1.5 ms, H²
+   K = 10 / 20 (n = 100 / 400), on an idle machine: Hessian 21 µs / 176 µs (the
+   block-by-block kernel before it, timed in the same run: 53 µs / 621 µs), LU 55 µs / 1.5 ms, H²
    51 µs / 2.9 ms as a product and 35 µs / 1.6 ms by syrk, Cholesky 28 µs / 0.76 ms and
    potrs 6 µs / 90 µs per trial; a symmetric eigendecomposition (Numba's eigh) 0.85 ms /
    16.5 ms, so an eigen-based trust region would be slower per iteration.

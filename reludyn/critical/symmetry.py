@@ -210,18 +210,28 @@ def _refine(L: np.ndarray, TL: np.ndarray):
     results are remembered (a new catalogue entry needs them for its orbit size and
     again for its isotropy)."""
     L, TL = np.ascontiguousarray(L), np.ascontiguousarray(TL)
-    key = (L.dtype.str, L.shape, L.tobytes(), TL.dtype.str, TL.shape, TL.tobytes())
-    if key not in _REFINED:
-        if len(_REFINED) >= 256:
-            _REFINED.pop(next(iter(_REFINED)))
+
+    def compute():
         zero = [0] * L.shape[1]
         r, c, _, _ = _refine_pair(L, L, TL, zero, zero)
-        _REFINED[key] = (np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64))
-    r, c = _REFINED[key]
+        return np.asarray(r, dtype=np.int64), np.asarray(c, dtype=np.int64)
+
+    key = (L.dtype.str, L.shape, L.tobytes(), TL.dtype.str, TL.shape, TL.tobytes())
+    r, c = _remember(_REFINED, key, compute)
     return r.copy(), c.copy()
 
 
-_REFINED: dict = {}  # recent results of _refine, oldest first
+def _remember(store: dict, key, compute):
+    """store[key], computed by ``compute()`` if absent; the 256 latest keys are kept
+    (oldest dropped first)."""
+    if key not in store:
+        if len(store) >= 256:
+            store.pop(next(iter(store)))
+        store[key] = compute()
+    return store[key]
+
+
+_REFINED: dict = {}  # recent results of _refine
 
 
 def _count_column_automorphisms(L, TL, budget=_NODE_BUDGET) -> int | None:
@@ -447,14 +457,10 @@ def stabilizer(W: np.ndarray, ctx: SymmetryContext, tol: float | None = None) ->
     tol = ctx.tol if tol is None else float(tol)
     W = np.ascontiguousarray(W, dtype=np.float64)
     key = (W.shape, W.tobytes(), ctx.V.tobytes(), tol)
-    if key not in _STABILIZERS:
-        if len(_STABILIZERS) >= 256:
-            _STABILIZERS.pop(next(iter(_STABILIZERS)))
-        _STABILIZERS[key] = _stabilizer(W, ctx, tol)
-    return _STABILIZERS[key]
+    return _remember(_STABILIZERS, key, lambda: _stabilizer(W, ctx, tol))
 
 
-_STABILIZERS: dict = {}  # recent results, oldest first
+_STABILIZERS: dict = {}  # recent results of stabilizer
 
 
 def _stabilizer(W, ctx, tol) -> Stabilizer:

@@ -12,8 +12,9 @@ explicitly (never expanded into e_u e_vᵀ/s terms, which cancel as s → 0).
 One pass over H, every entry written once (no zeroing, no += sweeps): a diagonal block
 is summed in a d × d scratch (its lower triangle, then mirrored), and the mixed block
 (k, j) is written from the same two vectors as (j, k), with each product and sum taken
-in the same order, so H is exactly symmetric.  At K = M = d = 20 this took 0.63 ms
-down to about a quarter (``python benchmarks/bench_native_parts.py``, measured once).
+in the same order, so H is exactly symmetric.  ``python benchmarks/bench_native_parts.py``
+times it against the block-by-block kernel it replaced (tests/_hessian_reference.py):
+21 µs vs 53 µs at K = M = d = 10, 176 µs vs 621 µs at 20 (one run, idle machine).
 """
 from __future__ import annotations
 
