@@ -124,7 +124,7 @@ def grad(W, V) -> np.ndarray:
     if type(W) is np.ndarray and type(V) is np.ndarray and W.ndim == 2:
         G = np.empty(W.shape)
         try:
-            if _grad_entry()(W, V, G) == 0:
+            if (_GRAD_ENTRY[0] if _GRAD_ENTRY else _grad_entry())(W, V, G) == 0:
                 return G
         except TypeError:  # not a C-contiguous float64 (K, d), (M, d) pair: validate below
             pass

@@ -112,17 +112,33 @@ def _has_zero_row(W):
     return False
 
 
-@njit(cache=True)
+# Row norms certainly inside the input domain (a relative 1e-6 inside the squared-norm
+# bounds, far beyond the rounding of a norm): the fast path's own test; anything else
+# (NaN, inf, zero teacher rows, borderline norms) is decided by scan_inputs.
+_NORM_LO = math.sqrt(SQ_NORM_MIN) * (1 + 1e-6)
+_NORM_HI = math.sqrt(SQ_NORM_MAX) * (1 - 1e-6)
+
+
+@njit(cache=True, error_model="numpy")
 def grad_entry(W, V, G):
-    """Checked gradient of one point, the public fast path: ∇J into G (K, d) when the
-    inputs are usable; returns scan_inputs' code, or 5 where shapes disagree or are empty
-    (G untouched unless the code is 0)."""
+    """Checked gradient of one point, the public fast path: ∇J into G (K, d); returns
+    scan_inputs' code, or 5 where shapes disagree or are empty. G holds ∇J only where the
+    code is 0 (otherwise whatever the computation left).
+
+    The input check rides on the kernel: a NaN or inf entry makes its row norm NaN or
+    inf, so when every row norm the kernel computed is inside the domain (or 0, for a
+    student row) all inputs are usable, and only otherwise does scan_inputs look at
+    the entries (one pass over W and V saved on the hot path)."""
     if W.shape[1] != V.shape[1] or W.size == 0 or V.size == 0:
         return 5
-    code = scan_inputs(W.reshape(-1), V)
-    if code == 0:
-        grad_kernel(W, V, G)
-    return code
+    K = W.shape[0]
+    X, XT, nrm, C, S, T, Cm = grad_workspace(W, V)
+    grad_into(K, X, XT, nrm, C, S, T, Cm, G)
+    for n in range(nrm.shape[0]):
+        a = nrm[n]
+        if not (_NORM_LO <= a <= _NORM_HI) and not (n < K and a == 0.0):
+            return scan_inputs(W.reshape(-1), V)
+    return 0
 
 
 # what checked_entry computes

@@ -16,6 +16,7 @@ from numba import njit
 
 from .angles import _BLAS_FLOPS, _NEAR_PARALLEL, TWO_PI, matmul_into, near_parallel_sin, row_norm
 from .loss import loss_from_angles
+from .simd import matmul_blocked
 
 # fdlibm e_acos.c / e_asin.c constants: asin(x) = x + x·R(x²) on |x| < 1/2, with
 # R(z) = p(z)/q(z), and the half-angle identity on 1/2 <= |x| <= 1.
@@ -143,13 +144,24 @@ def _product_short_rows(A, B, out):
             out[j1, t] = b0
 
 
+# From this many multiply-adds (and four output columns) the vector-register blocks of
+# :func:`.simd.matmul_blocked` win (same process: K = M = d = 10, 0.42 -> 0.32 µs for the
+# Gram product; K = M = d = 20, 3.1 -> 1.3 µs, on par with BLAS); below it the call and the
+# ragged blocks cost more than they save.
+_BLOCKED_MACS = 1000
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _product(A, B, out, big):
-    """out = A @ B: BLAS when ``big``, register blocks for short output rows, else the row
-    loop (:func:`.angles.matmul_into`); the last two sum each entry in the same order."""
+    """out = A @ B: BLAS when ``big``, vector-register blocks for mid sizes, register blocks
+    for short output rows, else the row loop (:func:`.angles.matmul_into`); all but BLAS
+    sum each entry in the same order, so they agree bit for bit."""
+    m = out.shape[1]
     if big:
         np.dot(A, B, out)
-    elif out.shape[1] < _SHORT_ROWS:
+    elif m >= 4 and A.shape[0] * A.shape[1] * m >= _BLOCKED_MACS:
+        matmul_blocked(A, B, out)
+    elif m < _SHORT_ROWS:
         _product_short_rows(A, B, out)
     else:
         matmul_into(A, B, out)
@@ -185,10 +197,12 @@ def _row_norms_into(X, lo, hi, nrm):
 def grad_workspace(W, V):
     """Per-run workspace for (:func:`grad_into`), with the teacher part filled in.
 
-    Returns (X (N, d) raw rows [W; V], XT (d, N) unit rows transposed,
+    Returns (X (N, d) rows [W; −V], XT (d, N) unit rows of [W; V] transposed,
     nrm (N,) row norms, C (K, N) cosines, S (K, N) sines, T (K, N) angles,
-    Cm (K, N) coefficients), N = K + M. The student part is refreshed by
-    (:func:`grad_into`) from X[:K], which holds the current iterate. All seven
+    Cm (K, N) coefficients π − θ), N = K + M. The student part is refreshed by
+    (:func:`grad_into`) from X[:K], which holds the current iterate. The teacher rows
+    are stored negated so that one product Σ_n (π − θ_jn) x_n assembles the gradient
+    (π − θ times −v is −((π − θ) v), bit for bit the (θ − π) v of the formula). All seven
     are C-contiguous views of one allocation (one malloc per run, not seven).
     """
     K, d = W.shape
@@ -206,39 +220,25 @@ def grad_workspace(W, V):
     S = buf[o + KN:o + 2 * KN].reshape((K, N))
     T = buf[o + 2 * KN:o + 3 * KN].reshape((K, N))
     Cm = buf[o + 3 * KN:o + 4 * KN].reshape((K, N))
-    for n in range(N):
+    for n in range(K):
         for t in range(d):
-            X[n, t] = W[n, t] if n < K else V[n - K, t]
-    _row_norms_into(X, K, N, nrm)
-    for t in range(d):  # along XT's rows: contiguous stores, the division vectorizes
+            X[n, t] = W[n, t]
+    _row_norms_into(V, 0, M, nrm[K:])
+    for t in range(d):  # transposed copy, then a division along XT's rows (it vectorizes)
+        for m in range(M):
+            XT[t, K + m] = V[m, t]
         for n in range(K, N):
-            XT[t, n] = X[n, t] / nrm[n]
+            XT[t, n] = XT[t, n] / nrm[n]
+    for m in range(M):
+        for t in range(d):
+            X[K + m, t] = -V[m, t]
     return X, XT, nrm, C, S, T, Cm
 
 
-@njit(cache=True, error_model="numpy")
-def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
-    """Write ∇J (K, d) at the student W = X[:K] into G; X[K:] is the teacher V.
-
-    Workspace from :func:`grad_workspace`. On return nrm[:K] holds the row norms
-    of W and C, S, T (K, N) the cos/sin/angle of each student row with [W; V]
-    (S[j, j] = 0), the layout :func:`.loss.loss_from_angles` reads. A zero row
-    gets zero gradient and contributes nothing to the others. Above _BLAS_FLOPS
-    the Gram product and the assembly call BLAS (into the workspace, no temporaries).
-
-    Every entry is computed by the same operations in the same order as the
-    straightforward version kept in tests/_grad_reference.py (so the results are
-    bit for bit those); the speed comes from the loop structure: one branch-free
-    vectorized pass over the whole K × N block that also yields the coefficients
-    and counts the nearly parallel pairs (rows without any skip the scalar
-    fix-up), the radial sums interleaved over rows (no serial add chain), the
-    Gram product streamed from the unit rows, and no views, calls or allocations
-    inside the step.
-    """
-    N, d = X.shape
-    pi = math.pi
-    big = K * N * d >= _BLAS_FLOPS
-    # unit student rows, row-major in G (for the Gram product) and as columns of XT
+@njit(cache=True, inline="always", error_model="numpy")
+def _unit_students(K, X, XT, nrm, G):
+    """nrm[:K] = ‖w_j‖; unit student rows row-major in G and as the columns of XT[:, :K]."""
+    d = X.shape[1]
     _row_norms_into(X, 0, K, nrm)
     for j in range(K):
         a = nrm[j]
@@ -249,14 +249,22 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
     for t in range(d):
         for j in range(K):
             XT[t, j] = G[j, t]
-    # cosines of every (student, partner) pair: C = E_W [E_W; E_V]ᵀ, each summed over t in order
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _angles(G, XT, C, S, T, Cm, big):
+    """The geometry of the unit student rows G (K, d): C = E_W [E_W; E_V]ᵀ (each entry
+    summed over t in order), then one branch-free vectorized pass over the whole K × N
+    block (contiguous, so no per-row remainder loops): clamp, sine, angle and coefficient
+    π − θ. Returns the number of off-diagonal pairs with |cos θ| > 0.9."""
+    pi = math.pi
+    K, N = C.shape
     _product(G, XT, C, big)
-    # one branch-free vectorized pass over the whole K × N block (contiguous, so no
-    # per-row remainder loops): clamp, sine, angle; count the pairs with |c| > 0.9
     KN = K * N
     Cf = C.reshape(KN)
     Sf = S.reshape(KN)
     Tf = T.reshape(KN)
+    Cmf = Cm.reshape(KN)
     n_near = 0
     for i in range(KN):
         c = Cf[i]
@@ -265,15 +273,23 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
         Cf[i] = c
         u = 1.0 - c * c
         Sf[i] = math.sqrt(u if u > 0.0 else 0.0)
-        Tf[i] = acos_fast(c)
+        th = acos_fast(c)
+        Tf[i] = th
+        Cmf[i] = pi - th
         n_near += 1 if abs(c) > _NEAR_PARALLEL else 0
     for j in range(K):
         # the diagonal pair is the row with itself: not a pair to fix
         n_near -= 1 if abs(C[j, j]) > _NEAR_PARALLEL else 0
-        for n in range(K):
-            Cm[j, n] = pi - T[j, n]
-        for n in range(K, N):
-            Cm[j, n] = T[j, n] - pi
+    return n_near
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _pairs_and_radial(K, G, XT, nrm, C, S, T, Cm, n_near):
+    """Nearly parallel pairs recomputed (when ``n_near`` > 0), the diagonal, and the radial
+    sums Σ_{k≠j} |w_k| s_jk − Σ_m |v_m| s_jm parked in S[j, j] for the assembly."""
+    pi = math.pi
+    N = C.shape[1]
+    d = G.shape[1]
     # nearly parallel pairs (at every step near a minimum, where rows meet teacher rows):
     # recompute as the geometry does, sin θ = |e_n − c e_j| and θ = asin(sin θ) or
     # π − asin(sin θ), inline, from the unit rows in G (students, contiguous) and XT
@@ -297,15 +313,13 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
                     th = th if c > 0.0 else pi - th
                     S[j, n] = sn
                     T[j, n] = th
+                    Cm[j, n] = pi - th
                     if n < K:
-                        Cm[j, n] = pi - th
                         S[n, j] = sn
                         T[n, j] = th
                         Cm[n, j] = pi - th
-                    else:
-                        Cm[j, n] = th - pi
-    # radial sums Σ_{k≠j} |w_k| s_jk − Σ_m |v_m| s_jm, each in n order, four rows at a time
-    # (they go through S[j, j], which no coefficient reads again; the row itself adds +0)
+    # radial sums, each in n order, four rows at a time (they go through S[j, j], which
+    # no coefficient reads again; the row itself adds +0)
     for j in range(K):
         S[j, j] = 0.0
         Cm[j, j] = pi  # the row itself: coefficient π, no radial term
@@ -339,9 +353,15 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
         for n in range(K, N):
             r -= nrm[n] * S[j, n]
         S[j, j] = r
-    # G_j = [Σ_n Cm_jn x_n + rad_j e_j] / 2π
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _assemble(Cm, X, G, nrm, S, big):
+    """∇J into G: G_j = [Σ_{k<K} (π − θ_jk) w_k + Σ_m (π − θ_jm)(−v_m) + rad_j e_j] / 2π,
+    with rad_j read from (and S[j, j] reset to 0)."""
+    d = X.shape[1]
     _product(Cm, X, G, big)
-    for j in range(K):
+    for j in range(G.shape[0]):
         rad = S[j, j]
         S[j, j] = 0.0
         a = nrm[j]
@@ -353,6 +373,33 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
         else:
             for t in range(d):
                 G[j, t] = 0.0  # relu'(0) = 0: a dead row receives no gradient
+
+
+@njit(cache=True, error_model="numpy")
+def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
+    """Write ∇J (K, d) at the student W = X[:K] into G; X[K:] is −V (the teacher, negated).
+
+    Workspace from :func:`grad_workspace`. On return nrm[:K] holds the row norms
+    of W and C, S, T (K, N) the cos/sin/angle of each student row with [W; V]
+    (S[j, j] = 0), the layout :func:`.loss.loss_from_angles` reads. A zero row
+    gets zero gradient and contributes nothing to the others. Above _BLAS_FLOPS
+    the Gram product and the assembly call BLAS (into the workspace, no temporaries).
+
+    Every entry is computed by the same operations in the same order as the
+    straightforward version kept in tests/_grad_reference.py (so the results are
+    bit for bit those); the speed comes from the loop structure: one branch-free
+    vectorized pass over the whole K × N block that also yields the coefficients
+    and counts the nearly parallel pairs (rows without any skip the scalar
+    fix-up), the radial sums interleaved over rows (no serial add chain), the
+    Gram product streamed from the unit rows, and no views, calls or allocations
+    inside the step.
+    """
+    N, d = X.shape
+    big = K * N * d >= _BLAS_FLOPS
+    _unit_students(K, X, XT, nrm, G)
+    n_near = _angles(G, XT, C, S, T, Cm, big)
+    _pairs_and_radial(K, G, XT, nrm, C, S, T, Cm, n_near)
+    _assemble(Cm, X, G, nrm, S, big)
 
 
 @njit(cache=True, error_model="numpy")
