@@ -98,22 +98,23 @@ def loss(W, V) -> float | np.ndarray:
     return _evaluate(kernels.LOSS, W, V)
 
 
-_GRAD_ENTRY = []  # kernels.grad_entry once closed to new signatures (see _grad_entry)
+def _first_grad_entry(W, V, G):
+    """Compile (or load from the cache) kernels.grad_entry for C-contiguous float64
+    (K, d), (M, d), (K, d) only, close it to new signatures and put it in ``_grad_entry``'s
+    place: any other input then raises TypeError at dispatch and takes the validated path
+    instead of compiling, so the hot path needs no Python-level checks (they cost as much
+    as the kernel at K = d = 10)."""
+    global _grad_entry
+    from numba import types
+
+    mat = types.float64[:, ::1]
+    kernels.grad_entry.compile((mat, mat, mat))
+    kernels.grad_entry.disable_compile()
+    _grad_entry = kernels.grad_entry
+    return _grad_entry(W, V, G)
 
 
-def _grad_entry():
-    """kernels.grad_entry compiled (or loaded from the cache) for C-contiguous float64
-    (K, d), (M, d), (K, d) only, then closed to new signatures: any other input raises
-    TypeError at dispatch and takes the validated path instead of compiling, so the hot
-    path needs no Python-level checks (they cost as much as the kernel at K = d = 10)."""
-    if not _GRAD_ENTRY:
-        from numba import types
-
-        mat = types.float64[:, ::1]
-        kernels.grad_entry.compile((mat, mat, mat))
-        kernels.grad_entry.disable_compile()
-        _GRAD_ENTRY.append(kernels.grad_entry)
-    return _GRAD_ENTRY[0]
+_grad_entry = _first_grad_entry
 
 
 def grad(W, V) -> np.ndarray:
@@ -121,13 +122,12 @@ def grad(W, V) -> np.ndarray:
 
     The gradient of a zero row is defined as 0 (relu'(0) = 0, as sampled training does).
     """
-    if type(W) is np.ndarray and type(V) is np.ndarray and W.ndim == 2:
+    try:
         G = np.empty(W.shape)
-        try:
-            if (_GRAD_ENTRY[0] if _GRAD_ENTRY else _grad_entry())(W, V, G) == 0:
-                return G
-        except TypeError:  # not a C-contiguous float64 (K, d), (M, d) pair: validate below
-            pass
+        if _grad_entry(W, V, G) == 0:
+            return G
+    except (TypeError, AttributeError, ValueError, MemoryError):
+        pass  # not a C-contiguous float64 (K, d), (M, d) pair, or not usable: validate below
     return _evaluate(kernels.GRAD, W, V, try_fast=False)
 
 

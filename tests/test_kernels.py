@@ -193,3 +193,31 @@ def test_batch_on_shared_workspaces_equals_single_points():
             G = np.empty((K, d))
             kernels.grad_kernel(Ws[i], V, G)
             np.testing.assert_array_equal(out[i], G)
+
+
+_ODD = [np.nan, np.inf, -np.inf, 0.0, 5e-324, 1e-160, 1e160, np.finfo(float).max]
+
+
+@settings(max_examples=200, deadline=None)
+@given(K=st.integers(1, 6), M=st.integers(1, 6), d=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
+       n_odd=st.integers(0, 3), zero_rows=st.booleans())
+def test_grad_entry_check_rides_on_the_kernel(K, M, d, seed, n_odd, zero_rows):
+    """The single-point door reads its input check from the row norms the kernel computes
+    and asks scan_inputs only when one is not clearly inside the domain: its code is
+    scan_inputs' code for every input (NaN, inf, zero, subnormal, huge entries, zero rows),
+    and where it is 0 the gradient is grad_kernel's, bit for bit."""
+    rng = np.random.default_rng(seed)
+    W, V = rng.standard_normal((K, d)), rng.standard_normal((M, d))
+    for _ in range(n_odd):
+        X = W if rng.random() < 0.5 else V
+        X.flat[rng.integers(X.size)] = rng.choice(_ODD)
+    if zero_rows:
+        (W if rng.random() < 0.5 else V)[0] = 0.0
+    G = np.empty((K, d))
+    with np.errstate(all="ignore"):
+        code = kernels.grad_entry(W, V, G)
+    assert code == kernels.scan_inputs(W.reshape(-1), V)
+    if code == 0:
+        R = np.empty((K, d))
+        kernels.grad_kernel(W, V, R)
+        np.testing.assert_array_equal(G, R)

@@ -57,7 +57,8 @@ def _gd_ensemble(Ws, V, eta, tol, use_fro, max_steps, bound, dead_tol,
     gshared = cuda.shared.array(1, float64)
     recpos = cuda.shared.array(3, int64)
 
-    # workspace: X = [W; V], teacher norms and unit rows (as grad_workspace)
+    # workspace: X = [W; V], teacher norms and unit rows (grad_workspace stores −V and the
+    # coefficients π − θ; here the rows are +V and a teacher's coefficient is θ − π)
     for idx in range(tid, N * d, nth):
         n = idx // d
         t = idx - n * d

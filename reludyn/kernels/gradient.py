@@ -1,7 +1,8 @@
 """The gradient: the hot path of every optimizer.
 
-All cosines come from one Gram product of unit rows, angles from a branch-free
-arccos that vectorizes, and the workspace can be allocated once per run
+All cosines come from one Gram product of unit rows (below the BLAS size, blocks of the
+output held in vector registers, :mod:`.simd`), angles from a branch-free arccos that
+vectorizes, and the workspace can be allocated once per run
 (:func:`grad_workspace`) and reused (the gradient-descent ensembles call
 :func:`grad_into` inside ``prange`` loops).
 
@@ -389,10 +390,11 @@ def grad_into(K, X, XT, nrm, C, S, T, Cm, G):
     straightforward version kept in tests/_grad_reference.py (so the results are
     bit for bit those); the speed comes from the loop structure: one branch-free
     vectorized pass over the whole K × N block that also yields the coefficients
-    and counts the nearly parallel pairs (rows without any skip the scalar
-    fix-up), the radial sums interleaved over rows (no serial add chain), the
-    Gram product streamed from the unit rows, and no views, calls or allocations
-    inside the step.
+    π − θ (the teacher's sign lives in X[K:]) and counts the nearly parallel pairs
+    (rows without any skip the scalar fix-up), the radial sums interleaved over rows
+    (no serial add chain), both products in 4 × 8 blocks of vector registers
+    (:func:`.simd.matmul_blocked`; the same ordered sums), and no allocation inside
+    the step.
     """
     N, d = X.shape
     big = K * N * d >= _BLAS_FLOPS
