@@ -6,7 +6,8 @@ Protocol of Safran, Yehudai & Shamir (COLT 2021): orthonormal teacher V = I_k, K
 runner (reludyn.runner: one task per chunk of starts, saved as it finishes, an interrupted
 census resumes without recomputing finished chunks; --scheduler tcp://host:8786 sends the
 chunks to a Dask cluster), optionally (--early-assign) with certified early assignment
-(reludyn.critical.early).
+(reludyn.critical.early), on a GPU with --device cuda (one thread block per run; the device
+is part of the chunks' fingerprint, so a GPU work directory is not resumed on the CPU).
 Per k: the global fraction with its 95% Wilson interval against the published count
 (two-proportion z-test, within sampling error iff |z| < 1.96), the distinct spurious minima
 (matched modulo the symmetries of J by reludyn.critical.Catalogue), the lowest and the most
@@ -48,6 +49,9 @@ def parse(argv):
                    help="certified early assignment (off by default: with 500 starts and "
                    "10+ distinct minima per k, certifying them costs more than the tails it "
                    "saves at step 5/k; see REPRODUCTION.md section m)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where gradient descent runs (cuda: one thread block per run, needs "
+                   "numba-cuda and a GPU; use --chunk 500 to give the GPU every run of a k at once)")
     p.add_argument("--catalogue-max-k", type=int, default=30,
                    help="above this k, spurious minima are told apart by loss only (default 30)")
     args = p.parse_args(argv)
@@ -113,7 +117,7 @@ def census(k: int, n: int, args, work: Path) -> dict:
     W0 = rng.normal(size=(n, k, k)) / math.sqrt(k)
     early = args.early_assign
     dyn = GDSettings(eta=5.0 / k, tol=1e-12, norm="fro", max_steps=args.max_steps,
-                     early_assign=early)
+                     early_assign=early, device=args.device)
     kdir = work / f"k{k:03d}"
     ex = Executor(workers=args.workers, scheduler=args.scheduler, chunk=args.chunk,
                   out_dir=kdir, progress=not args.quiet)
@@ -122,7 +126,8 @@ def census(k: int, n: int, args, work: Path) -> dict:
     t_gd = t_run = time.perf_counter() - t0
     t_gd, gd_run = gd_timing(kdir, before, math.ceil(n / args.chunk), t_gd,
                              {"k": k, "n": n, "chunk": args.chunk, "seed": args.seed,
-                              "max_steps": args.max_steps, "early_assign": early})
+                              "max_steps": args.max_steps, "early_assign": early,
+                              **({"device": args.device} if args.device != "cpu" else {})})
     I = np.eye(k)
     dev = np.linalg.norm(np.einsum("nji,njk->nik", ends.W, ends.W) - I, axis=(1, 2))
     is_global = dev < 1e-6
@@ -248,7 +253,7 @@ def main(argv=None) -> dict:
         out, NAME, claim="m", title="Safran–Yehudai–Shamir census (k = n, step 5/k, tol 1e-12)",
         figures=[fig1], measured=measured, verdict=common.MEASURED,
         numbers={"rows": rows, "sizes": sizes, "n": n, "early_assign": args.early_assign,
-                 "published": {str(k): v for k, v in PUBLISHED.items()}},
+                 "device": args.device, "published": {str(k): v for k, v in PUBLISHED.items()}},
         t0=t0, fast=args.fast)
 
 

@@ -17,7 +17,8 @@ def test_defaults_round_trip_and_are_frozen():
                                      ({"tol": -1e-3}, "tol"), ({"norm": "l1"}, "norm"),
                                      ({"max_steps": -1}, "max_steps"), ({"max_steps": 2**63}, "max_steps"),
                                      ({"diverge_bound": 0.0}, "diverge_bound"),
-                                     ({"dead_tol": -1.0}, "dead_tol"), ({"record": -2}, "record")])
+                                     ({"dead_tol": -1.0}, "dead_tol"), ({"record": -2}, "record"),
+                                     ({"device": "gpu"}, "device")])
 def test_gd_settings_refuse_bad_values(kw, msg):
     with pytest.raises((ValueError, TypeError), match=msg):
         GDSettings(**kw)
@@ -44,3 +45,33 @@ def test_dynamics_from_dict_and_check_refuse_unknowns():
         check_dynamics("sgd")
     with pytest.raises(TypeError):
         check_dynamics({"eta": 0.1})
+
+
+def test_device_is_fingerprinted_only_off_its_default():
+    """device = "cpu" leaves to_dict (the run-directory fingerprint) as it was before the
+    option; "cuda" is recorded, so a GPU run directory is not resumed on the CPU."""
+    assert "device" not in GDSettings().to_dict()
+    d = GDSettings(device="cuda").to_dict()
+    assert d["device"] == "cuda" and dynamics_from_dict(d) == GDSettings(device="cuda")
+    assert dynamics_from_dict(GDSettings().to_dict()).device == "cpu"
+
+
+def test_ensemble_runs_on_the_settings_device(monkeypatch):
+    """run_ensemble hands GDSettings.device to gradient_descent."""
+    import numpy as np
+
+    from reludyn import Problem
+    from reludyn.dynamics import gd, run_ensemble
+
+    seen = {}
+    real = gd.gradient_descent
+
+    def spy(*args, **kw):
+        seen["device"] = kw.get("device")
+        kw["device"] = "cpu"
+        return real(*args, **kw)
+
+    monkeypatch.setattr(gd, "gradient_descent", spy)
+    p = Problem.orthonormal(2)
+    run_ensemble(p, np.eye(2)[None] * 0.9, GDSettings(max_steps=3, device="cuda"))
+    assert seen["device"] == "cuda"

@@ -91,7 +91,7 @@ def run_ensemble(problem: Problem, W0, dynamics: GDSettings | FlowSettings) -> E
         r = _gd.gradient_descent(problem, W0, s.eta, tol=s.tol, norm=s.norm, max_steps=s.max_steps,
                                  diverge_bound=s.diverge_bound, dead_tol=s.dead_tol,
                                  record=s.record > 0, n_record=max(s.record, 2),
-                                 early_assign=s.early_assign or None)
+                                 early_assign=s.early_assign or None, device=s.device)
         extra = {"steps": r.steps}
         if r.radius is not None:
             extra["radius"] = r.radius

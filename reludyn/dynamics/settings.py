@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from ..validation import positive_float, positive_int
 from .flow import METHODS as FLOW_METHODS
+from .gd import DEVICES as GD_DEVICES
 from .gd import NORMS as GD_NORMS
 
 
@@ -31,7 +32,9 @@ class GDSettings:
     it; max_steps: step budget; diverge_bound: ‖W‖_F above it is "diverged"; dead_tol:
     a row norm <= it stops the run as "dead_row"; record: store each trajectory at about
     this many log-spaced steps (0: none); early_assign: certified early assignment
-    (``gradient_descent(..., early_assign=True)``; needs ``reludyn.critical`` loaded).
+    (``gradient_descent(..., early_assign=True)``; needs ``reludyn.critical`` loaded);
+    device: "cpu" or "cuda" (``gradient_descent(..., device=...)``; the GPU's results agree
+    with the CPU's to rounding, so the device is part of what a run is built from).
     """
 
     eta: float = 0.1
@@ -42,6 +45,7 @@ class GDSettings:
     dead_tol: float = 0.0
     record: int = 0
     early_assign: bool = False
+    device: str = "cpu"
 
     name = "gd"
 
@@ -61,11 +65,16 @@ class GDSettings:
             raise TypeError(f"early_assign must be True or False, got {self.early_assign!r}")
         if self.early_assign and self.record:
             raise ValueError("early_assign cannot be combined with record")
+        if self.device not in GD_DEVICES:
+            raise ValueError(f"device must be one of {GD_DEVICES}, got {self.device!r}")
 
     def to_dict(self) -> dict:
         d = {"dynamics": self.name, **asdict(self)}
+        # options at their defaults are left out: the fingerprints of runs made before them stay
         if not self.early_assign:
-            del d["early_assign"]  # keeps the fingerprints of runs made before the option
+            del d["early_assign"]
+        if self.device == "cpu":
+            del d["device"]
         return d
 
 
