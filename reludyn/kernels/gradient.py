@@ -18,6 +18,7 @@ from numba import njit
 from .angles import _BLAS_FLOPS, _NEAR_PARALLEL, TWO_PI, matmul_into, near_parallel_sin, row_norm
 from .loss import loss_from_angles
 from .simd import matmul_blocked
+from .views import flat, rows
 
 # fdlibm e_acos.c / e_asin.c constants: asin(x) = x + x·R(x²) on |x| < 1/2, with
 # R(z) = p(z)/q(z), and the half-angle identity on 1/2 <= |x| <= 1.
@@ -211,16 +212,16 @@ def grad_workspace(W, V):
     N = K + M
     KN = K * N
     buf = np.empty(2 * N * d + N + 4 * KN)
-    X = buf[:N * d].reshape((N, d))
+    X = rows(buf, 0, N, d)
     o = N * d
-    XT = buf[o:o + N * d].reshape((d, N))
+    XT = rows(buf, o, d, N)
     o += N * d
     nrm = buf[o:o + N]
     o += N
-    C = buf[o:o + KN].reshape((K, N))
-    S = buf[o + KN:o + 2 * KN].reshape((K, N))
-    T = buf[o + 2 * KN:o + 3 * KN].reshape((K, N))
-    Cm = buf[o + 3 * KN:o + 4 * KN].reshape((K, N))
+    C = rows(buf, o, K, N)
+    S = rows(buf, o + KN, K, N)
+    T = rows(buf, o + 2 * KN, K, N)
+    Cm = rows(buf, o + 3 * KN, K, N)
     for n in range(K):
         for t in range(d):
             X[n, t] = W[n, t]
@@ -262,10 +263,10 @@ def _angles(G, XT, C, S, T, Cm, big):
     K, N = C.shape
     _product(G, XT, C, big)
     KN = K * N
-    Cf = C.reshape(KN)
-    Sf = S.reshape(KN)
-    Tf = T.reshape(KN)
-    Cmf = Cm.reshape(KN)
+    Cf = flat(C)
+    Sf = flat(S)
+    Tf = flat(T)
+    Cmf = flat(Cm)
     n_near = 0
     for i in range(KN):
         c = Cf[i]

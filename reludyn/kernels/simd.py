@@ -17,6 +17,8 @@ from numba import njit, types
 from numba.core.datamodel import models, register_default
 from numba.extending import intrinsic
 
+from .views import flat
+
 
 class _Vec4Type(types.Type):
     def __init__(self):
@@ -136,9 +138,9 @@ def matmul_blocked(A, B, out):
     """
     K, N = A.shape
     m = B.shape[1]
-    Af = A.reshape(K * N)
-    Bf = B.reshape(N * m)
-    Of = out.reshape(K * m)
+    Af = flat(A)
+    Bf = flat(B)
+    Of = flat(out)
     for j0 in range(0, K, 4):
         j1 = min(j0 + 1, K - 1)
         j2 = min(j0 + 2, K - 1)
