@@ -340,7 +340,8 @@ def early_main(args) -> dict:
     cold_a.assign = timed_assign
     tf, te, cf, ce = [], [], [], []
     for _ in range(args.repeats):
-        a_, b_, full = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget, device=device), 1)
+        a_, b_, full = timed(lambda: gradient_descent(p, W0, eta, tol=tol, max_steps=budget,
+                                                      device=device), 1)
         tf.append(a_)
         cf.append(b_)
         spent[0] = 0.0

@@ -64,7 +64,8 @@ def vstore(typingctx, a, i, v):
         return None
 
     def codegen(context, builder, sig, args):
-        builder.store(args[2], _vec_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1]), align=8)
+        ptr = _vec_ptr(context, builder, sig.args[0], args[0], sig.args[1], args[1])
+        builder.store(args[2], ptr, align=8)
         return context.get_dummy_value()
 
     return types.void(a, i, v), codegen
