@@ -360,7 +360,7 @@ def _pairs_and_radial(K, G, XT, nrm, C, S, T, Cm, n_near):
 @njit(cache=True, inline="always", error_model="numpy")
 def _assemble(Cm, X, G, nrm, S, big):
     """∇J into G: G_j = [Σ_{k<K} (π − θ_jk) w_k + Σ_m (π − θ_jm)(−v_m) + rad_j e_j] / 2π,
-    with rad_j read from (and S[j, j] reset to 0)."""
+    with rad_j read from S[j, j] (then reset to 0)."""
     d = X.shape[1]
     _product(Cm, X, G, big)
     for j in range(G.shape[0]):
