@@ -107,6 +107,26 @@ def test_user_errors_exit_2(tmp_path, capsys):
         main(["train", "--eta", "-1", "-o", str(out)])
     with pytest.raises(SystemExit):
         main(["train", "--eta", "0.1", "--flow", "RK45", "-o", str(out)])
+    with pytest.raises(SystemExit):
+        main(BASE + ["--device", "tpu", "-o", str(tmp_path / "d.npz")])
+    capsys.readouterr()
+    assert main(["train", "-d", "3", "-n", "2", "--flow", "RK45", "--device", "cuda",
+                 "--no-progress", "-o", str(tmp_path / "f.npz")]) == 2
+    assert "--device cuda" in capsys.readouterr().err
+
+
+def test_device_cuda_without_a_gpu_is_one_clear_line(tmp_path, capsys):
+    """No GPU here (and no simulator in this process): --device cuda exits 2 naming the
+    problem, and writes nothing."""
+    from reludyn.dynamics import cuda_gd
+
+    if cuda_gd.available():  # a machine with a GPU (or the simulator on) has nothing to refuse
+        pytest.skip("a CUDA device is available")
+    out = tmp_path / "g.npz"
+    assert main(BASE + ["--device", "cuda", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "CUDA" in err and err.count("\n") == 1
+    assert not out.exists()
 
 
 def test_chunks_go_through_the_runner_and_overwrite_discards_them(tmp_path):

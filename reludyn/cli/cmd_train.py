@@ -65,6 +65,9 @@ def register(subparsers) -> None:
     d.add_argument("--polish", action="store_true", help="flow: Newton-polish each end point")
     d.add_argument("--record", type=nonneg_int_arg, default=0,
                    help="GD: store each trajectory at about this many log-spaced steps")
+    d.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="GD: where the runs go (cuda: one thread block per run; needs "
+                   "numba-cuda and an NVIDIA GPU; the results agree with the CPU's to rounding)")
     d.add_argument("--no-early-assign", action="store_true",
                    help="GD: run every start to the tolerance (default: stop a run as "
                    "'assigned' once it is proven to converge to a certified minimum; "
@@ -96,6 +99,8 @@ def _settings(args, problem) -> dict:
                "norm": args.norm, "max_steps": args.max_steps,
                "diverge_bound": args.diverge_bound, "dead_tol": args.dead_tol,
                "record": args.record, "early_assign": _early(args)}
+        if args.device != "cpu":  # left out on the CPU: earlier outputs keep their content hash
+            dyn["device"] = args.device
     return {"problem": problem.to_dict(), "init": args.init, "init_options": init_kw,
             "n_init": args.n_init, "seed": args.seed, "dynamics": dyn}
 
@@ -113,7 +118,8 @@ def _dynamics(args):
         return FlowSettings(method=args.flow, t_max=args.t_max, tol=args.tol, polish=args.polish)
     return GDSettings(eta=args.eta if args.eta is not None else 0.1, tol=args.tol, norm=args.norm,
                       max_steps=args.max_steps, diverge_bound=args.diverge_bound,
-                      dead_tol=args.dead_tol, record=args.record, early_assign=_early(args))
+                      dead_tol=args.dead_tol, record=args.record, early_assign=_early(args),
+                      device=args.device)
 
 
 def _paths(output: str) -> tuple[Path, Path, Path]:
@@ -208,6 +214,13 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args, problem)
     if args.flow is None and (args.polish or args.t_max != 1e4):
         raise CLIError("--polish and --t-max apply to --flow only")
+    if args.device == "cuda":
+        from ..dynamics import cuda_gd
+
+        if args.flow is not None:
+            raise CLIError("--device cuda applies to gradient descent (--eta), not to --flow")
+        if not cuda_gd.available():
+            raise CLIError(f"--device cuda: {cuda_gd.NO_CUDA}")
     dynamics = _dynamics(args)
     W0 = make_init(args.init, problem, args.n_init, args.seed, **settings["init_options"])
     n = args.n_init
