@@ -18,6 +18,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import reludyn  # noqa: E402
 from reludyn import kernels  # noqa: E402
 from numpy_reference import make_jax, numpy_grad, numpy_loss  # noqa: E402
+from reludyn.kernels.angles import matmul_into  # noqa: E402
+from reludyn.kernels.gradient import _product_short_rows  # noqa: E402
+from reludyn.kernels.simd import matmul_blocked  # noqa: E402
+from reludyn.kernels.views import flat  # noqa: E402
 
 
 @njit(cache=True)
@@ -28,6 +32,31 @@ def grad_into_loop(W, V, n):
     for _ in range(n):
         kernels.grad_into(W.shape[0], X, XT, nrm, C, S, T, Cm, G)
     return G
+
+
+@njit(cache=True)
+def product_loop(kind, A, B, out, n):
+    """n products out = A @ B by one of the gradient's product paths (0: vector-register
+    blocks, 1: short-row register blocks, 2: the row loop, 3: BLAS), without dispatch."""
+    for _ in range(n):
+        if kind == 0:
+            matmul_blocked(A, B, out)
+        elif kind == 1:
+            _product_short_rows(A, B, out)
+        elif kind == 2:
+            matmul_into(A, B, out)
+        else:
+            np.dot(A, B, out)
+
+
+@njit(cache=True)
+def view_loop(kind, C, n):
+    """n flat views of C by reshape (kind 0) or views.flat (kind 1), each read once."""
+    s = 0.0
+    for i in range(n):
+        f = C.reshape(C.size) if kind == 0 else flat(C)
+        s += f[i % f.size]
+    return s
 
 
 def median_time(fn, repeats: int, min_time: float = 0.05) -> float:
@@ -141,6 +170,27 @@ def main(argv=None) -> int:
     print(f"\n{'kernel alone (no dispatch)':<30} {'µs/call':>11} {'flop floor µs':>14} {'over floor':>11}")
     for name, t, fl in floors:
         print(f"{name:<30} {t * 1e6:11.2f} {fl * 1e6:14.2f} {t / fl:10.1f}x")
+    # the parts behind the numbers quoted in reludyn/kernels/gradient.py and views.py:
+    # the gradient's two products at K = M = d (Gram (K, d)(d, 2K), assembly (K, 2K)(2K, d))
+    print(f"\n{'product (no dispatch)':<30} {'blocked µs':>11} {'short-row µs':>13} {'row loop µs':>12} "
+          f"{'BLAS µs':>8}")
+    for K in (10, 20):
+        for shape in ((K, K, 2 * K), (K, 2 * K, K)):
+            A, B = rng.standard_normal(shape[:2]), rng.standard_normal(shape[1:])
+            out = np.empty((shape[0], shape[2]))
+            n_in = max(1, 200_000 // (shape[0] * shape[1] * shape[2]))
+            ts = []
+            for kind in range(4):
+                product_loop(kind, A, B, out, 1)
+                ts.append(median_time(lambda: product_loop(kind, A, B, out, n_in), args.repeats) / n_in)
+            print(f"{'(%d, %d) @ (%d, %d)' % (shape[0], shape[1], shape[1], shape[2]):<30} "
+                  + " ".join(f"{t * 1e6:{w}.3f}" for t, w in zip(ts, (11, 13, 12, 8))))
+    C = rng.standard_normal((10, 20))
+    tv = []
+    for kind in range(2):
+        view_loop(kind, C, 1)
+        tv.append(median_time(lambda: view_loop(kind, C, 10_000), args.repeats) / 10_000)
+    print(f"flat view of a (10, 20) array: reshape {tv[0] * 1e9:.1f} ns, views.flat {tv[1] * 1e9:.1f} ns")
     import numba
 
     print(f"\n1-min load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus (timings are "

@@ -147,9 +147,9 @@ def _product_short_rows(A, B, out):
 
 
 # From this many multiply-adds (and four output columns) the vector-register blocks of
-# :func:`.simd.matmul_blocked` win (same process: K = M = d = 10, 0.42 -> 0.32 µs for the
-# Gram product; K = M = d = 20, 3.1 -> 1.3 µs, on par with BLAS); below it the call and the
-# ragged blocks cost more than they save.
+# :func:`.simd.matmul_blocked` win (``python benchmarks/bench_kernels.py``, "product" rows:
+# the Gram product at K = M = d = 10, 0.43 -> 0.28 µs; at K = M = d = 20, 3.1 -> 1.3 µs, on
+# par with BLAS); below it the call and the ragged blocks cost more than they save.
 _BLOCKED_MACS = 1000
 
 

@@ -17,7 +17,7 @@ from numba import njit, types
 from numba.core.datamodel import models, register_default
 from numba.extending import intrinsic
 
-from .views import flat
+from .views import _contiguous, flat
 
 
 class _Vec4Type(types.Type):
@@ -36,7 +36,7 @@ class _Vec4Model(models.PrimitiveModel):
 
 
 def _is_flat_f64(a) -> bool:
-    return isinstance(a, types.Array) and a.dtype == types.float64 and a.ndim == 1 and a.layout == "C"
+    return _contiguous(a, 1) and a.dtype == types.float64
 
 
 def _vec_ptr(context, builder, arrty, arr, idxty, idx):
